@@ -1,0 +1,138 @@
+//! Command-line arguments (clap) and the validated configuration built from them.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::cli::print::OutputFormat;
+use crate::error::{ApiaryError, Result};
+use crate::sql::vars::{Variables, parse_assignment};
+
+/// Apiary: Hive SQL on Apache DataFusion, with generative models queried like tables.
+#[derive(Debug, Parser)]
+#[command(name = "apiary", version, about, long_about = None)]
+pub struct Args {
+    /// Run these statements (separated by `;`) and exit.
+    #[arg(short = 'e', long = "execute", value_name = "SQL", conflicts_with = "files")]
+    pub execute: Option<String>,
+
+    /// Run the statements of these script files, in order, and exit.
+    #[arg(short = 'f', long = "file", value_name = "FILE", num_args = 1..)]
+    pub files: Vec<PathBuf>,
+
+    /// Run this script first (before -e, -f or the REPL).
+    #[arg(short = 'i', long = "init", value_name = "FILE")]
+    pub init: Vec<PathBuf>,
+
+    /// Output format [default: table in a terminal, csv when piped].
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+
+    /// Print only results: no row counts, timings or banners.
+    #[arg(short = 'S', long)]
+    pub silent: bool,
+
+    /// In scripts, report a failed statement and go on with the next one.
+    #[arg(long)]
+    pub continue_on_error: bool,
+
+    /// Define a variable for `${name}` / `${hivevar:name}` (repeatable).
+    #[arg(long = "hivevar", value_name = "NAME=VALUE")]
+    pub hivevar: Vec<String>,
+
+    /// Same as --hivevar.
+    #[arg(short = 'd', long = "define", value_name = "NAME=VALUE")]
+    pub define: Vec<String>,
+
+    /// Set a configuration variable, as `SET name=value` (repeatable).
+    #[arg(long = "hiveconf", value_name = "NAME=VALUE")]
+    pub hiveconf: Vec<String>,
+
+    /// A subcommand instead of the SQL shell.
+    #[command(subcommand)]
+    pub command: Option<ApiaryCommand>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ApiaryCommand {
+    /// Benchmark LATERAL VIEW explode against DataFusion's unnest on generated data.
+    Bench(crate::cli::bench::BenchArgs),
+}
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// The interactive shell.
+    Repl,
+    /// `-e "SQL"`.
+    Execute(String),
+    /// `-f a.sql b.sql`.
+    Files(Vec<PathBuf>),
+}
+
+/// The validated configuration of one `apiary` run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// What to run.
+    pub mode: Mode,
+    /// Scripts to run first.
+    pub init: Vec<PathBuf>,
+    /// How results are printed.
+    pub format: OutputFormat,
+    /// No chatter.
+    pub silent: bool,
+    /// Scripts go on after a failed statement.
+    pub continue_on_error: bool,
+    /// Variables from the command line.
+    pub variables: Variables,
+    /// `--hiveconf` assignments, applied like `SET` (DataFusion keys included).
+    pub settings: Vec<(String, String)>,
+}
+
+fn assignments(flag: &str, values: &[String]) -> Result<Vec<(String, String)>> {
+    values
+        .iter()
+        .map(|v| {
+            parse_assignment(v).ok_or_else(|| {
+                ApiaryError::Usage(format!("{flag} expects NAME=VALUE, got '{v}'"))
+            })
+        })
+        .collect()
+}
+
+impl Config {
+    /// Validates `args`.
+    pub fn from_args(args: &Args) -> Result<Self> {
+        let mode = match (&args.execute, args.files.is_empty()) {
+            (Some(sql), _) => Mode::Execute(sql.clone()),
+            (None, false) => Mode::Files(args.files.clone()),
+            (None, true) => Mode::Repl,
+        };
+        let mut variables = Variables::default();
+        for (k, v) in assignments("--hivevar", &args.hivevar)?
+            .into_iter()
+            .chain(assignments("--define", &args.define)?)
+        {
+            variables.hivevar.insert(k, v);
+        }
+        let settings = assignments("--hiveconf", &args.hiveconf)?;
+        let format = args.format.unwrap_or_else(|| {
+            if std::io::stdout().is_terminal() {
+                OutputFormat::Table
+            } else {
+                OutputFormat::Csv
+            }
+        });
+        Ok(Self {
+            mode,
+            init: args.init.clone(),
+            format,
+            silent: args.silent,
+            continue_on_error: args.continue_on_error,
+            variables,
+            settings,
+        })
+    }
+}

@@ -1,0 +1,182 @@
+//! Runs statements from scripts, `-e` and the REPL, and prints their results.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::cli::print::{OutputFormat, print_stream};
+use crate::error::{ApiaryError, Result};
+use crate::session::{ApiaryContext, StatementOutput};
+use crate::sql::split_script;
+
+/// How deep `SOURCE` may nest before Apiary assumes a cycle.
+const MAX_SOURCE_DEPTH: usize = 32;
+
+/// Where a failed statement stands, for `error in <file> statement N (line L): <message>`.
+#[derive(Debug)]
+pub struct StatementError {
+    /// The script (`-e` for the command line, `<stdin>` for the REPL).
+    pub source: String,
+    /// 1-based statement number within the script.
+    pub statement: usize,
+    /// 1-based line of the statement's start.
+    pub line: usize,
+    /// What went wrong.
+    pub error: ApiaryError,
+}
+
+impl std::fmt::Display for StatementError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "error in {} statement {} (line {}): {}",
+            self.source, self.statement, self.line, self.error
+        )
+    }
+}
+
+/// The outcome of running a script.
+#[derive(Debug)]
+pub enum RunError {
+    /// A statement failed (already reported when `continue_on_error`).
+    Statement(StatementError),
+    /// Writing results failed because the reader went away: stop quietly.
+    BrokenPipe,
+}
+
+/// Runs statements against one session and prints results.
+pub struct Runner {
+    /// The session.
+    pub ctx: ApiaryContext,
+    /// Result format.
+    pub format: OutputFormat,
+    /// No chatter.
+    pub silent: bool,
+    /// Go on after a failed statement.
+    pub continue_on_error: bool,
+    /// Statements that failed (with `continue_on_error`).
+    pub failures: usize,
+    depth: usize,
+}
+
+fn is_broken_pipe(e: &ApiaryError) -> bool {
+    match e {
+        ApiaryError::Io { source, .. } => source.kind() == std::io::ErrorKind::BrokenPipe,
+        ApiaryError::DataFusion(d) => {
+            let text = d.to_string();
+            text.contains("Broken pipe") || text.contains("os error 32")
+        }
+        ApiaryError::Usage(_) => false,
+    }
+}
+
+impl Runner {
+    /// A runner over `ctx`.
+    pub fn new(ctx: ApiaryContext, format: OutputFormat, silent: bool, continue_on_error: bool) -> Self {
+        Self {
+            ctx,
+            format,
+            silent,
+            continue_on_error,
+            failures: 0,
+            depth: 0,
+        }
+    }
+
+    /// Runs every statement of `text`; `source` names it in errors, `dir` resolves `SOURCE`.
+    pub async fn run_script(&mut self, text: &str, source: &str, dir: Option<&Path>) -> Result<(), RunError> {
+        let split = split_script(text);
+        let statements = split.statements.into_iter().chain(split.rest);
+        for (i, statement) in statements.enumerate() {
+            if let Err(error) = self.run_statement(&statement.text, dir).await {
+                if is_broken_pipe(&error) {
+                    return Err(RunError::BrokenPipe);
+                }
+                let failure = StatementError {
+                    source: source.to_string(),
+                    statement: i + 1,
+                    line: statement.line,
+                    error,
+                };
+                if self.continue_on_error {
+                    eprintln!("{failure}");
+                    self.failures += 1;
+                } else {
+                    return Err(RunError::Statement(failure));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a script file.
+    pub async fn run_file(&mut self, path: &Path) -> Result<(), RunError> {
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            RunError::Statement(StatementError {
+                source: path.display().to_string(),
+                statement: 0,
+                line: 0,
+                error: ApiaryError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                },
+            })
+        })?;
+        let dir = path.parent().map(Path::to_path_buf);
+        Box::pin(self.run_script(&text, &path.display().to_string(), dir.as_deref())).await
+    }
+
+    /// Runs one statement and prints its result.
+    pub async fn run_statement(&mut self, text: &str, dir: Option<&Path>) -> Result<()> {
+        let started = Instant::now();
+        match self.ctx.execute(text).await? {
+            StatementOutput::Rows(stream) => {
+                let mut out = std::io::BufWriter::new(std::io::stdout());
+                let rows = print_stream(&mut out, stream, self.format).await?;
+                out.flush().map_err(|source| ApiaryError::Io {
+                    path: PathBuf::from("<stdout>"),
+                    source,
+                })?;
+                if !self.silent {
+                    eprintln!(
+                        "{rows} row{} in set ({:.3} s)",
+                        if rows == 1 { "" } else { "s" },
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            StatementOutput::Done => {
+                if !self.silent && self.format == OutputFormat::Table {
+                    eprintln!("OK ({:.3} s)", started.elapsed().as_secs_f64());
+                }
+            }
+            StatementOutput::Source(path) => self.source(&path, dir).await?,
+        }
+        Ok(())
+    }
+
+    async fn source(&mut self, path: &Path, dir: Option<&Path>) -> Result<()> {
+        if self.depth >= MAX_SOURCE_DEPTH {
+            return Err(ApiaryError::Usage(format!(
+                "SOURCE nested more than {MAX_SOURCE_DEPTH} deep at {}: is a script sourcing itself?",
+                path.display()
+            )));
+        }
+        // Relative to the working directory, as in Hive; failing that, to the calling script.
+        let resolved = match dir {
+            Some(d) if !path.exists() && path.is_relative() && d.join(path).exists() => d.join(path),
+            _ => path.to_path_buf(),
+        };
+        self.depth += 1;
+        let outcome = Box::pin(self.run_file(&resolved)).await;
+        self.depth -= 1;
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(RunError::BrokenPipe) => Err(ApiaryError::Io {
+                path: PathBuf::from("<stdout>"),
+                source: std::io::Error::from(std::io::ErrorKind::BrokenPipe),
+            }),
+            Err(RunError::Statement(e)) => Err(ApiaryError::Usage(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Hive CLI commands that are not SQL: `SET`, `SOURCE`, `SHOW FUNCTIONS`, `DESCRIBE FUNCTION`,
+//! `SHOW TABLES`. Everything else is SQL for the parser.
+
+/// What a statement asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// A SQL statement.
+    Sql,
+    /// `SET;` — list every variable.
+    ListVariables,
+    /// `SET k;` — show one variable.
+    ShowVariable(String),
+    /// `SET k=v;`
+    SetVariable(String, String),
+    /// `SOURCE file;`
+    Source(String),
+    /// `SHOW FUNCTIONS [LIKE 'pattern']`
+    ShowFunctions(Option<String>),
+    /// `DESCRIBE FUNCTION [EXTENDED] name`
+    DescribeFunction(String),
+    /// `SHOW TABLES [LIKE 'pattern']`
+    ShowTables(Option<String>),
+}
+
+fn strip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
+    let head = text.get(..keyword.len())?;
+    let rest = &text[keyword.len()..];
+    (head.eq_ignore_ascii_case(keyword) && (rest.is_empty() || rest.starts_with(char::is_whitespace)))
+        .then(|| rest.trim_start())
+}
+
+fn unquote(text: &str) -> String {
+    let t = text.trim();
+    for q in ['\'', '"', '`'] {
+        if t.len() >= 2 && t.starts_with(q) && t.ends_with(q) {
+            return t[1..t.len() - 1].to_string();
+        }
+    }
+    t.to_string()
+}
+
+/// `[LIKE] 'pattern'` after SHOW FUNCTIONS / SHOW TABLES.
+fn like_pattern(rest: &str) -> Option<String> {
+    let rest = rest.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let rest = strip_keyword(rest, "LIKE").unwrap_or(rest);
+    Some(unquote(rest))
+}
+
+/// Classifies one statement (without its `;`).
+pub fn classify(text: &str) -> Command {
+    let text = text.trim();
+    if let Some(rest) = strip_keyword(text, "SET") {
+        if rest.is_empty() {
+            return Command::ListVariables;
+        }
+        // DataFusion's own `SET x TO y` / `SET TIME ZONE` stay SQL.
+        return match rest.split_once('=') {
+            Some((k, v)) if !k.trim().contains(char::is_whitespace) => {
+                Command::SetVariable(k.trim().to_string(), unquote(v))
+            }
+            None if !rest.contains(char::is_whitespace) => {
+                Command::ShowVariable(rest.to_string())
+            }
+            _ => Command::Sql,
+        };
+    }
+    if let Some(rest) = strip_keyword(text, "SOURCE") {
+        return Command::Source(unquote(rest));
+    }
+    if let Some(rest) = strip_keyword(text, "SHOW") {
+        if let Some(rest) = strip_keyword(rest, "FUNCTIONS") {
+            return Command::ShowFunctions(like_pattern(rest));
+        }
+        if let Some(rest) = strip_keyword(rest, "TABLES") {
+            // `SHOW TABLES IN db` is the warehouse's business (a later issue).
+            if strip_keyword(rest, "IN").is_none() && strip_keyword(rest, "FROM").is_none() {
+                return Command::ShowTables(like_pattern(rest));
+            }
+        }
+    }
+    let describe = strip_keyword(text, "DESCRIBE").or_else(|| strip_keyword(text, "DESC"));
+    if let Some(rest) = describe
+        && let Some(rest) = strip_keyword(rest, "FUNCTION")
+    {
+        let rest = strip_keyword(rest, "EXTENDED").unwrap_or(rest);
+        return Command::DescribeFunction(unquote(rest));
+    }
+    Command::Sql
+}
+
+/// Hive's `SHOW ... LIKE` pattern: `*` matches anything, `|` separates alternatives;
+/// case-insensitive.
+pub fn like_matches(pattern: &str, name: &str) -> bool {
+    pattern
+        .split('|')
+        .any(|alt| glob(&alt.trim().to_ascii_lowercase(), &name.to_ascii_lowercase()))
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            let Some(rest) = text.strip_prefix(head) else {
+                return false;
+            };
+            if tail.is_empty() {
+                return true;
+            }
+            rest.char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(rest.len()))
+                .any(|i| glob(tail, &rest[i..]))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_hive_commands() {
+        assert_eq!(classify("set"), Command::ListVariables);
+        assert_eq!(classify("SET x"), Command::ShowVariable("x".into()));
+        assert_eq!(
+            classify("SET hivevar:t = words"),
+            Command::SetVariable("hivevar:t".into(), "words".into())
+        );
+        assert_eq!(classify("SET TIME ZONE 'UTC'"), Command::Sql);
+        assert_eq!(classify("source 'a b.sql'"), Command::Source("a b.sql".into()));
+        assert_eq!(
+            classify("SHOW FUNCTIONS LIKE 'ex*'"),
+            Command::ShowFunctions(Some("ex*".into()))
+        );
+        assert_eq!(
+            classify("desc function extended explode"),
+            Command::DescribeFunction("explode".into())
+        );
+        assert_eq!(classify("DESCRIBE words_train"), Command::Sql);
+        assert_eq!(classify("SELECT 1"), Command::Sql);
+        assert_eq!(classify("SETTLE"), Command::Sql);
+    }
+
+    #[test]
+    fn hive_like_patterns() {
+        assert!(like_matches("ex*", "explode"));
+        assert!(like_matches("*explode", "posexplode"));
+        assert!(like_matches("size|split", "SPLIT"));
+        assert!(!like_matches("ex*", "posexplode"));
+        assert!(like_matches("*", "anything"));
+    }
+}

@@ -1,0 +1,11 @@
+//! The SQL front end: script splitting, variables, Hive commands, parsing and rewrites.
+
+pub mod command;
+pub mod lateral;
+pub mod parse;
+pub mod rewrite;
+pub mod split;
+pub mod vars;
+
+pub use split::{ScriptStatement, is_complete, split_script};
+pub use vars::Variables;

@@ -1,0 +1,205 @@
+//! The real `apiary` binary: -e, -f, formats, exit codes, variables, SOURCE, the REPL.
+
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn apiary() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apiary"));
+    cmd.env("APIARY_HISTORY", std::env::temp_dir().join("apiary-test-history"));
+    cmd
+}
+
+fn run(args: &[&str]) -> Output {
+    apiary().args(args).stdin(Stdio::null()).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn execute_prints_csv_with_hive_collections() {
+    let o = run(&[
+        "-S",
+        "--format",
+        "csv",
+        "-e",
+        "SELECT pageid, adid_list, map('k', 1) AS m, named_struct('x', 1, 'y', 's') AS st \
+         FROM pageads ORDER BY pageid",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "pageid,adid_list,m,st\n\
+         contact_page,\"[3,4,5]\",\"{\"\"k\"\":1}\",\"{\"\"x\"\":1,\"\"y\"\":\"\"s\"\"}\"\n\
+         front_page,\"[1,2,3]\",\"{\"\"k\"\":1}\",\"{\"\"x\"\":1,\"\"y\"\":\"\"s\"\"}\"\n"
+    );
+}
+
+#[test]
+fn piped_output_defaults_to_csv_and_statements_run_in_order() {
+    let o = run(&["-S", "-e", "SELECT 1 AS a; SELECT 'x' AS b"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "a\n1\nb\nx\n");
+}
+
+#[test]
+fn every_format() {
+    let sql = "SELECT 1 AS n, CAST(NULL AS VARCHAR) AS s, make_array('a', NULL) AS arr";
+    let tsv = run(&["-S", "--format", "tsv", "-e", sql]);
+    assert_eq!(stdout(&tsv), "n\ts\tarr\n1\tNULL\t[\"a\",null]\n");
+    let json = run(&["-S", "--format", "json", "-e", sql]);
+    assert_eq!(stdout(&json), "{\"n\":1,\"s\":null,\"arr\":[\"a\",null]}\n");
+    let table = run(&["-S", "--format", "table", "-e", sql]);
+    let text = stdout(&table);
+    assert!(text.contains("| n "), "{text}");
+    assert!(text.contains("NULL"), "{text}");
+    assert!(text.contains("[\"a\",null]"), "{text}");
+    // DDL prints nothing in machine formats.
+    let ddl = run(&["-S", "--format", "csv", "-e", "CREATE VIEW v AS SELECT 1"]);
+    assert!(ddl.status.success());
+    assert_eq!(stdout(&ddl), "");
+}
+
+#[test]
+fn script_stops_at_the_first_error_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = write(
+        dir.path(),
+        "five.sql",
+        "SELECT 1 AS a;\nSELECT 2 AS a;\n-- a comment; with a semicolon\nSELECT 3 AS a;\nSELECT 4 AS a;\n\nSELECT nope FROM pageads;\nSELECT 6 AS a;\n",
+    );
+    let o = run(&["-S", "-f", &script]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "a\n1\na\n2\na\n3\na\n4\n");
+    let err = stderr(&o);
+    assert!(err.contains(&format!("error in {script} statement 5 (line 7):")), "{err}");
+    assert!(err.contains("nope"), "{err}");
+
+    let o = run(&["-S", "--continue-on-error", "-f", &script]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).ends_with("a\n6\n"), "{}", stdout(&o));
+}
+
+#[test]
+fn several_files_and_a_missing_last_semicolon() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.sql", "SELECT 'a' AS f;");
+    let b = write(dir.path(), "b.sql", "SELECT 'b' AS f");
+    let o = run(&["-S", "-f", &a, &b]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "f\na\nf\nb\n");
+}
+
+#[test]
+fn variables_substitute_before_parsing() {
+    let o = apiary()
+        .args([
+            "-S",
+            "--hivevar",
+            "tbl=pageads",
+            "-d",
+            "col=pageid",
+            "-e",
+            "SET lim=1; SELECT ${col} FROM ${hivevar:tbl} ORDER BY 1 LIMIT ${hiveconf:lim}; \
+             SELECT '${env:APIARY_TEST_VAR}' AS e; SET lim; SET hivevar:x=1; SELECT ${x} AS x",
+        ])
+        .env("APIARY_TEST_VAR", "from-env")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "pageid\ncontact_page\ne\nfrom-env\nset\nlim=1\nx\n1\n");
+}
+
+#[test]
+fn source_runs_another_script() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "inner.sql", "CREATE VIEW inner_v AS SELECT 42 AS answer;");
+    let outer = write(dir.path(), "outer.sql", "SOURCE inner.sql;\nSELECT answer FROM inner_v;");
+    let o = run(&["-S", "-f", &outer]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "answer\n42\n");
+
+    let looping = write(dir.path(), "loop.sql", &format!("SOURCE {}/loop.sql;", dir.path().display()));
+    let o = run(&["-S", "-f", &looping]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("nested more than"), "{}", stderr(&o));
+}
+
+#[test]
+fn errors_exit_non_zero_without_panicking() {
+    let o = run(&["-S", "-e", "SELEC 1"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("error in -e statement 1 (line 1)"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let o = run(&["-S", "-e", "SELECT * FROM pageadz"]);
+    assert!(stderr(&o).contains("pageadz"), "{}", stderr(&o));
+
+    let o = run(&["--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    let o = run(&["-S", "-f", "/definitely/not/here.sql"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/definitely/not/here.sql"), "{}", stderr(&o));
+}
+
+#[test]
+fn broken_pipe_is_quiet() {
+    let mut child = apiary()
+        .args(["-S", "--format", "csv", "-e", "SELECT * FROM words_train"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, then hang up.
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 16];
+    std::io::Read::read(&mut out, &mut buf).unwrap();
+    drop(out);
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
+
+#[test]
+fn show_and_describe() {
+    let o = run(&["-S", "-e", "SHOW TABLES LIKE 'page*|events'; SHOW FUNCTIONS LIKE '*explode'; DESCRIBE FUNCTION stack"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("tab_name\nevents\npageads\ntab_name\nexplode\nposexplode\n"), "{out}");
+    assert!(out.contains("stack(n, v1, ..., vk)"), "{out}");
+}
+
+#[test]
+fn repl_session_through_a_pty() {
+    let mut cmd = apiary();
+    cmd.arg("--format").arg("csv");
+    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    p.exp_string("apiary> ").unwrap();
+    // A statement over two lines.
+    p.send_line("SELECT adid FROM pageads").unwrap();
+    p.send_line("LATERAL VIEW explode(adid_list) t AS adid WHERE pageid = 'front_page' ORDER BY adid;").unwrap();
+    p.exp_string("adid").unwrap();
+    p.exp_string("3 rows in set").unwrap();
+    // An error keeps the shell alive.
+    p.send_line("SELECT * FROM nowhere;").unwrap();
+    p.exp_string("nowhere").unwrap();
+    p.send_line("SELECT 40 + 2 AS answer;").unwrap();
+    p.exp_string("42").unwrap();
+    // Ctrl-D exits.
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}
+

@@ -1,0 +1,122 @@
+//! Hive built-in functions, with Hive's semantics where DataFusion's differ.
+//!
+//! Each file holds one function family. Functions DataFusion already implements the Hive way
+//! (`named_struct`, `map_keys`, `map_values`) are not redefined here; the ones below either
+//! do not exist in DataFusion under the Hive name or behave differently, and registering
+//! them replaces DataFusion's function of the same name (`struct`, `map`, `nvl`,
+//! `concat_ws`, `array_contains`).
+//!
+//! Two Hive constructors cannot be reached through the function registry alone, because
+//! DataFusion's SQL planner rewrites them before it looks functions up: `map(k1, v1, …)` and
+//! (in dialects that parse `STRUCT(...)` as a literal) `struct(v1, …)`. [`HiveExprPlanner`]
+//! routes those to the Hive versions; the engine must install it *before* DataFusion's default
+//! expression planners.
+
+mod array;
+mod array_contains;
+mod collect;
+mod concat_ws;
+mod conditional;
+mod get_json_object;
+mod java_split;
+mod map;
+mod planner;
+mod regex_cache;
+mod size;
+mod sort_array;
+mod split;
+mod str_to_map;
+mod r#struct;
+
+#[cfg(test)]
+mod sql_tests;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::common::{Result, ScalarValue};
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::{AggregateUDF, ColumnarValue, DocSection, Documentation, ScalarUDF};
+
+pub use array::ArrayFunc;
+pub use array_contains::ArrayContainsFunc;
+pub use collect::{CollectListFunc, CollectSetFunc};
+pub use concat_ws::ConcatWsFunc;
+pub use conditional::{IfFunc, NullTestFunc, NvlFunc};
+pub use get_json_object::GetJsonObjectFunc;
+pub use map::MapFunc;
+pub use planner::HiveExprPlanner;
+pub use size::SizeFunc;
+pub use sort_array::SortArrayFunc;
+pub use split::SplitFunc;
+pub use str_to_map::StrToMapFunc;
+pub use r#struct::StructFunc;
+
+/// Hive's scalar built-ins that DataFusion lacks or defines differently.
+pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
+    vec![
+        Arc::new(ScalarUDF::from(ArrayFunc::new())),
+        Arc::new(ScalarUDF::from(MapFunc::new())),
+        Arc::new(ScalarUDF::from(StructFunc::new())),
+        Arc::new(ScalarUDF::from(SplitFunc::new())),
+        Arc::new(ScalarUDF::from(SizeFunc::new())),
+        Arc::new(ScalarUDF::from(StrToMapFunc::new())),
+        Arc::new(ScalarUDF::from(GetJsonObjectFunc::new())),
+        Arc::new(ScalarUDF::from(ConcatWsFunc::new())),
+        Arc::new(ScalarUDF::from(NvlFunc::new())),
+        Arc::new(ScalarUDF::from(IfFunc::new())),
+        Arc::new(ScalarUDF::from(NullTestFunc::is_null())),
+        Arc::new(ScalarUDF::from(NullTestFunc::is_not_null())),
+        Arc::new(ScalarUDF::from(ArrayContainsFunc::new())),
+        Arc::new(ScalarUDF::from(SortArrayFunc::new())),
+    ]
+}
+
+/// Hive's aggregate built-ins that DataFusion lacks or defines differently.
+pub fn all_aggregate_functions() -> Vec<Arc<AggregateUDF>> {
+    vec![
+        Arc::new(AggregateUDF::from(CollectListFunc::new())),
+        Arc::new(AggregateUDF::from(CollectSetFunc::new())),
+    ]
+}
+
+/// The expression planner that sends `map(k1, v1, …)` and unnamed struct literals to the
+/// Hive functions of this module. Install it ahead of DataFusion's default planners.
+pub fn expr_planner() -> Arc<dyn datafusion::logical_expr::planner::ExprPlanner> {
+    Arc::new(HiveExprPlanner)
+}
+
+/// The `Documentation` of a Hive function: what it does, its call syntax and an example.
+pub(crate) fn hive_doc(
+    section: DocSection,
+    description: &str,
+    syntax: &str,
+    example: &str,
+) -> Documentation {
+    Documentation::builder(section, description, syntax)
+        .with_sql_example(example)
+        .build()
+}
+
+/// The error for a function called with arguments it cannot take, naming the function.
+pub(crate) fn hive_arg_error(name: &str, message: impl std::fmt::Display) -> DataFusionError {
+    DataFusionError::Plan(format!("{name}: {message}"))
+}
+
+/// Runs a row-wise `kernel` on the arguments: scalars are expanded to arrays first, and
+/// when every argument is a scalar the result is a scalar too.
+pub(crate) fn evaluate_rowwise(
+    args: &[ColumnarValue],
+    kernel: impl FnOnce(&[ArrayRef]) -> Result<ArrayRef>,
+) -> Result<ColumnarValue> {
+    let all_scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let arrays = ColumnarValue::values_to_arrays(args)?;
+    let result = kernel(&arrays)?;
+    if all_scalar && result.len() == 1 {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &result, 0,
+        )?))
+    } else {
+        Ok(ColumnarValue::Array(result))
+    }
+}

@@ -1,0 +1,306 @@
+//! The Hive functions seen through SQL: a session with the Hive dialect, the functions
+//! registered and [`super::HiveExprPlanner`] ahead of DataFusion's planners, as the engine
+//! sets it up. Also runs `tests/sqllogictest/hive_functions.slt` with a small reader of the
+//! format, so that the file's expectations are checked before the engine's harness exists.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use super::{all_aggregate_functions, all_scalar_functions, expr_planner};
+
+/// A session set up the way the engine sets one up.
+fn hive_context() -> SessionContext {
+    let config = SessionConfig::new().set_str("datafusion.sql_parser.dialect", "hive");
+    let mut builder = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features();
+    builder
+        .expr_planners()
+        .get_or_insert_with(Vec::new)
+        .insert(0, expr_planner());
+    let ctx = SessionContext::new_with_state(builder.build());
+    for udf in all_scalar_functions() {
+        ctx.register_udf(udf.as_ref().clone());
+    }
+    for udaf in all_aggregate_functions() {
+        ctx.register_udaf(udaf.as_ref().clone());
+    }
+    ctx
+}
+
+/// One value as sqllogictest files show it: NULL as `NULL`, an empty string as `(empty)`,
+/// everything else as DataFusion displays it.
+fn cell(column: &dyn Array, row: usize) -> String {
+    if column.is_null(row) {
+        return "NULL".to_owned();
+    }
+    let options = FormatOptions::default().with_null("NULL");
+    let text = ArrayFormatter::try_new(column, &options)
+        .and_then(|f| f.value(row).try_to_string())
+        .unwrap();
+    let is_string = matches!(
+        column.data_type(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    );
+    if is_string && text.is_empty() {
+        "(empty)".to_owned()
+    } else {
+        text
+    }
+}
+
+fn rows(batches: &[RecordBatch]) -> Vec<String> {
+    let mut out = Vec::new();
+    for batch in batches {
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = batch
+                .columns()
+                .iter()
+                .map(|c| cell(c.as_ref(), row))
+                .collect();
+            out.push(cells.join(" "));
+        }
+    }
+    out
+}
+
+async fn run(ctx: &SessionContext, sql: &str) -> datafusion::common::Result<Vec<String>> {
+    let batches = ctx.sql(sql).await?.collect().await?;
+    Ok(rows(&batches))
+}
+
+/// Runs `sql` and returns its rows, one string per row.
+async fn query(sql: &str) -> Vec<String> {
+    run(&hive_context(), sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Runs `sql` and returns its error message.
+async fn query_error(sql: &str) -> String {
+    match run(&hive_context(), sql).await {
+        Ok(rows) => panic!("{sql}: expected an error, got {rows:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn constructors() {
+    assert_eq!(
+        query("SELECT array(1, 2, 3), array()").await,
+        ["[1, 2, 3] []"]
+    );
+    assert_eq!(
+        query("SELECT map('a', 1, 'b', 2, 'a', 3)").await,
+        ["{a: 3, b: 2}"]
+    );
+    assert_eq!(query("SELECT map(array('x'), array(1))").await, ["{x: 1}"]);
+    assert_eq!(query("SELECT struct(1, 'a')").await, ["{col1: 1, col2: a}"]);
+    assert_eq!(
+        query("SELECT named_struct('a', 1, 'b', 'x')").await,
+        ["{a: 1, b: x}"]
+    );
+    assert_eq!(
+        query("SELECT arrow_typeof(struct(1, 'a'))").await,
+        ["Struct(\"col1\": Int64, \"col2\": Utf8)"]
+    );
+}
+
+#[tokio::test]
+async fn if_is_lazy_and_parses_as_a_function() {
+    assert_eq!(
+        query("SELECT if(x = 0, 0, 10 / x) FROM (VALUES (0), (5)) t(x)").await,
+        ["0", "2"]
+    );
+    assert_eq!(
+        query("SELECT if(NULL, 'a', 'b'), nvl(NULL, 1)").await,
+        ["b 1"]
+    );
+}
+
+#[tokio::test]
+async fn planning_errors_name_the_function() {
+    let err = query_error("SELECT split('a')").await;
+    assert!(err.contains("split"), "{err}");
+    let err = query_error("SELECT map('a', 1, 'b')").await;
+    assert!(err.contains("even number of arguments"), "{err}");
+}
+
+#[tokio::test]
+async fn every_function_is_documented() {
+    for udf in all_scalar_functions() {
+        let doc = udf.documentation().unwrap();
+        assert!(doc.syntax_example.starts_with(udf.name()), "{}", udf.name());
+        assert!(doc.sql_example.is_some(), "{}", udf.name());
+    }
+    for udaf in all_aggregate_functions() {
+        let doc = udaf.documentation().unwrap();
+        assert!(
+            doc.syntax_example.starts_with(udaf.name()),
+            "{}",
+            udaf.name()
+        );
+        assert!(doc.sql_example.is_some(), "{}", udaf.name());
+    }
+}
+
+/// One record of a sqllogictest file.
+#[derive(Debug)]
+enum Record {
+    Statement {
+        line: usize,
+        sql: String,
+        error: Option<String>,
+    },
+    Query {
+        line: usize,
+        sql: String,
+        rowsort: bool,
+        expected: Vec<String>,
+    },
+    QueryError {
+        line: usize,
+        sql: String,
+        pattern: String,
+    },
+}
+
+/// Reads the subset of the sqllogictest format that our files use.
+fn parse_slt(text: &str) -> Vec<Record> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut records = Vec::new();
+    let mut i = 0;
+    let take_block = |i: &mut usize, stop_at_dashes: bool| -> Vec<String> {
+        let mut block = Vec::new();
+        while *i < lines.len() && !lines[*i].trim().is_empty() {
+            if stop_at_dashes && lines[*i].trim() == "----" {
+                break;
+            }
+            block.push(lines[*i].to_owned());
+            *i += 1;
+        }
+        block
+    };
+    while i < lines.len() {
+        let header = lines[i].trim();
+        let line = i + 1;
+        i += 1;
+        if header.is_empty() || header.starts_with('#') {
+            continue;
+        }
+        let words: Vec<&str> = header.split_whitespace().collect();
+        match words.as_slice() {
+            ["statement", "ok"] => {
+                let sql = take_block(&mut i, false).join("\n");
+                records.push(Record::Statement {
+                    line,
+                    sql,
+                    error: None,
+                });
+            }
+            ["statement", "error", ..] => {
+                let pattern = header["statement error".len()..].trim().to_owned();
+                let sql = take_block(&mut i, false).join("\n");
+                records.push(Record::Statement {
+                    line,
+                    sql,
+                    error: Some(pattern),
+                });
+            }
+            ["query", "error", ..] => {
+                let pattern = header["query error".len()..].trim().to_owned();
+                let sql = take_block(&mut i, false).join("\n");
+                records.push(Record::QueryError { line, sql, pattern });
+            }
+            ["query", _types, rest @ ..] => {
+                let rowsort = rest.contains(&"rowsort");
+                let sql = take_block(&mut i, true).join("\n");
+                assert!(
+                    i < lines.len() && lines[i].trim() == "----",
+                    "line {line}: query without ----"
+                );
+                i += 1;
+                let expected = take_block(&mut i, false)
+                    .into_iter()
+                    .map(|l| l.trim().to_owned())
+                    .collect();
+                records.push(Record::Query {
+                    line,
+                    sql,
+                    rowsort,
+                    expected,
+                });
+            }
+            _ => panic!("line {line}: unknown record {header}"),
+        }
+    }
+    records
+}
+
+#[tokio::test]
+async fn hive_functions_slt() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/sqllogictest/hive_functions.slt"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let ctx = hive_context();
+    let mut failures = Vec::new();
+    let records = parse_slt(&text);
+    assert!(
+        records.len() > 50,
+        "only {} records read from {path}",
+        records.len()
+    );
+    for record in records {
+        match record {
+            Record::Statement { line, sql, error } => match (run(&ctx, &sql).await, error) {
+                (Ok(_), None) => {}
+                (Err(e), None) => failures.push(format!("line {line}: {e}")),
+                (Ok(_), Some(_)) => failures.push(format!("line {line}: expected an error")),
+                (Err(e), Some(pattern)) => {
+                    let re = regex::Regex::new(&pattern).unwrap();
+                    if !re.is_match(&e.to_string()) {
+                        failures.push(format!("line {line}: error {e} does not match {pattern}"));
+                    }
+                }
+            },
+            Record::Query {
+                line,
+                sql,
+                rowsort,
+                expected,
+            } => match run(&ctx, &sql).await {
+                Ok(mut actual) => {
+                    let mut expected = expected;
+                    if rowsort {
+                        actual.sort();
+                        expected.sort();
+                    }
+                    let actual: Vec<String> = actual.iter().map(|r| r.trim().to_owned()).collect();
+                    if actual != expected {
+                        failures.push(format!(
+                            "line {line}: {sql}\n  expected {expected:?}\n  actual   {actual:?}"
+                        ));
+                    }
+                }
+                Err(e) => failures.push(format!("line {line}: {sql}: {e}")),
+            },
+            Record::QueryError { line, sql, pattern } => match run(&ctx, &sql).await {
+                Ok(rows) => failures.push(format!("line {line}: expected an error, got {rows:?}")),
+                Err(e) => {
+                    let re = regex::Regex::new(&pattern).unwrap();
+                    if !re.is_match(&e.to_string()) {
+                        failures.push(format!("line {line}: error {e} does not match {pattern}"));
+                    }
+                }
+            },
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
