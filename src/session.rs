@@ -86,11 +86,16 @@ impl ApiaryContext {
         let config = config
             .with_information_schema(true)
             .set_str("datafusion.sql_parser.dialect", "hive");
-        let mut state = SessionStateBuilder::new()
+        let mut builder = SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()
-            .with_query_planner(Arc::new(ApiaryQueryPlanner))
-            .build();
+            .with_query_planner(Arc::new(ApiaryQueryPlanner));
+        // Hive's `map(k1, v1, ...)` and `struct(...)` are planned before DataFusion's own.
+        builder
+            .expr_planners()
+            .get_or_insert_with(Vec::new)
+            .insert(0, apiary_udfs::hive::expr_planner());
+        let mut state = builder.build();
         state.register_relation_planner(Arc::new(LateralViewPlanner::new(Arc::clone(
             &generators,
         ))))?;

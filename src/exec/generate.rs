@@ -11,7 +11,7 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::common::Result;
-use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::PhysicalExpr;
@@ -254,15 +254,15 @@ impl ExecutionPlan for GenerateExec {
             .iter()
             .map(|pe| {
                 let expr = Arc::clone(&pe.expr).transform_up(|e| {
-                    if let Some(c) = e.downcast_ref::<Column>() {
-                        if let Some(Some(new)) = remap.get(c.index()) {
-                            let name = new_schema.field(*new).name();
-                            return Ok(datafusion::common::tree_node::Transformed::yes(
-                                Arc::new(Column::new(name, *new)) as Arc<dyn PhysicalExpr>,
-                            ));
-                        }
+                    if let Some(c) = e.downcast_ref::<Column>()
+                        && let Some(Some(new)) = remap.get(c.index())
+                    {
+                        let name = new_schema.field(*new).name();
+                        return Ok(Transformed::yes(
+                            Arc::new(Column::new(name, *new)) as Arc<dyn PhysicalExpr>
+                        ));
                     }
-                    Ok(datafusion::common::tree_node::Transformed::no(e))
+                    Ok(Transformed::no(e))
                 })?;
                 Ok(ProjectionExpr {
                     expr: expr.data,
@@ -426,10 +426,10 @@ impl Stream for GenerateStream {
             }
             match self.input.poll_next_unpin(cx) {
                 Poll::Ready(Some(Ok(batch))) => {
-                    if batch.num_rows() > 0 {
-                        if let Err(e) = self.start_batch(batch) {
-                            return Poll::Ready(Some(Err(e)));
-                        }
+                    if batch.num_rows() > 0
+                        && let Err(e) = self.start_batch(batch)
+                    {
+                        return Poll::Ready(Some(Err(e)));
                     }
                 }
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),

@@ -34,15 +34,19 @@ fn rows(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>, ApiaryError> {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ApiaryError::DataFusion(e.into()))?;
         for row in 0..batch.num_rows() {
-            out.push(
-                formatters
-                    .iter()
-                    .map(|f| {
-                        let s = f.value(row).to_string();
-                        if s.is_empty() { "(empty)".to_string() } else { s }
-                    })
-                    .collect(),
-            );
+            let cells: Vec<String> = formatters
+                .iter()
+                .map(|f| {
+                    let s = f.value(row).to_string().trim_end().to_string();
+                    if s.is_empty() { "(empty)".to_string() } else { s }
+                })
+                .collect();
+            if cells.iter().any(|c| c.contains('\n')) {
+                // A multi-line cell (an EXPLAIN plan) becomes one result line per text line.
+                out.extend(cells.join(" ").lines().map(|l| vec![l.trim_end().to_string()]));
+            } else {
+                out.push(cells);
+            }
         }
     }
     Ok(out)

@@ -10,7 +10,7 @@ use datafusion::logical_expr::Documentation;
 
 use super::{
     GenerateCursor, GeneratedRows, Generator, GeneratorArg, arg_error, generator_doc,
-    one_row_each,
+    one_row_each, utf8,
 };
 
 /// `json_tuple(json, k1, ..., kn)` → `c0 ... c(n-1)` strings, one row per input row.
@@ -70,6 +70,7 @@ impl Generator for JsonTuple {
         max_rows: usize,
     ) -> Result<GeneratedRows> {
         let (row_ids, rows) = one_row_each(num_rows, cursor, max_rows);
+        let args = args.iter().map(utf8).collect::<Result<Vec<_>>>()?;
         let json = as_string_array(&args[0])?;
         let keys = args[1..]
             .iter()

@@ -96,12 +96,12 @@ pub trait Generator: Debug + Send + Sync {
 /// The generators Apiary ships, in the order `SHOW FUNCTIONS` lists them.
 pub fn all_generators() -> Vec<Arc<dyn Generator>> {
     vec![
-        Arc::new(Explode::default()),
-        Arc::new(PosExplode::default()),
-        Arc::new(Inline::default()),
-        Arc::new(Stack::default()),
-        Arc::new(JsonTuple::default()),
-        Arc::new(ParseUrlTuple::default()),
+        Arc::new(Explode),
+        Arc::new(PosExplode),
+        Arc::new(Inline),
+        Arc::new(Stack),
+        Arc::new(JsonTuple),
+        Arc::new(ParseUrlTuple),
     ]
 }
 
@@ -192,4 +192,13 @@ pub(crate) fn one_row_each(
     cursor.row = end;
     cursor.offset = 0;
     ((start as u32..end as u32).collect(), start..end)
+}
+
+/// `array` as a Utf8 string array (Utf8View and LargeUtf8 are cast): the planner may settle
+/// on a different string type after the generator checked its arguments.
+pub(crate) fn utf8(array: &ArrayRef) -> Result<ArrayRef> {
+    match array.data_type() {
+        DataType::Utf8 => Ok(Arc::clone(array)),
+        _ => Ok(datafusion::arrow::compute::cast(array.as_ref(), &DataType::Utf8)?),
+    }
 }

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::{
     GenerateCursor, GeneratedRows, Generator, GeneratorArg, arg_error, generator_doc,
-    one_row_each,
+    one_row_each, utf8,
 };
 
 /// `parse_url_tuple(url, p1, ..., pn)` → `c0 ... c(n-1)` strings, one row per input row.
@@ -72,6 +72,7 @@ impl Generator for ParseUrlTuple {
         max_rows: usize,
     ) -> Result<GeneratedRows> {
         let (row_ids, rows) = one_row_each(num_rows, cursor, max_rows);
+        let args = args.iter().map(utf8).collect::<Result<Vec<_>>>()?;
         let urls = as_string_array(&args[0])?;
         let parts = args[1..]
             .iter()
