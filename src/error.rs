@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use datafusion::error::DataFusionError;
+use datafusion::sql::sqlparser::parser::ParserError;
 
 /// Everything that can go wrong in Apiary, with the context a user needs.
 #[derive(Debug, thiserror::Error)]
@@ -37,5 +38,13 @@ fn strip_datafusion_prefix(e: &DataFusionError) -> String {
             _ => break,
         }
     }
-    e.to_string()
+    match e {
+        DataFusionError::SQL(parser_error, _) => match parser_error.as_ref() {
+            ParserError::ParserError(m) | ParserError::TokenizerError(m) => {
+                format!("syntax error: {m}")
+            }
+            other => format!("syntax error: {other}"),
+        },
+        _ => e.to_string(),
+    }
 }

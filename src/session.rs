@@ -254,7 +254,7 @@ impl ApiaryContext {
     }
 
     async fn execute_sql(&self, text: &str) -> Result<StatementOutput> {
-        let plans = self.plan_sql(text).await?;
+        let plans = self.plan_sql(text).await.map_err(|e| self.with_table_hint(e))?;
         let mut last = StatementOutput::Done;
         let count = plans.len();
         for (i, plan) in plans.into_iter().enumerate() {
@@ -271,6 +271,23 @@ impl ApiaryContext {
             }
         }
         Ok(last)
+    }
+
+    /// Adds "Did you mean ...?" to a table-not-found error when a table name is close.
+    fn with_table_hint(&self, error: ApiaryError) -> ApiaryError {
+        let text = error.to_string();
+        let Some(missing) = text
+            .split_once("table '")
+            .and_then(|(_, rest)| rest.split_once("' not found"))
+            .map(|(name, _)| name.rsplit('.').next().unwrap_or(name).to_string())
+        else {
+            return error;
+        };
+        let names = self.table_names();
+        match closest(&missing, names.iter().map(String::as_str)) {
+            Some(hint) => ApiaryError::Usage(format!("{text}. Did you mean '{hint}'?")),
+            None => error,
+        }
     }
 
     /// Names of all functions: DataFusion's, Hive's and the generators, sorted.

@@ -1,6 +1,7 @@
 //! The SQL front end: script splitting, variables, Hive commands, parsing and rewrites.
 
 pub mod command;
+pub mod hive_ddl;
 pub mod lateral;
 pub mod parse;
 pub mod rewrite;

@@ -5,6 +5,7 @@ use datafusion::sql::parser::{DFParserBuilder, ParserInput, Statement as DFState
 use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect, HiveDialect};
 use datafusion::sql::sqlparser::tokenizer::Tokenizer;
 
+use super::hive_ddl::rewrite_hive_ddl;
 use super::lateral::rewrite_tokens;
 use super::rewrite::{FunctionKinds, rewrite_statement};
 
@@ -29,7 +30,7 @@ fn parse_with(dialect: &dyn Dialect, text: &str) -> Result<Vec<DFStatement>> {
     let tokens = Tokenizer::new(dialect, text)
         .tokenize_with_location()
         .map_err(|e| DataFusionError::SQL(Box::new(e.into()), None))?;
-    let tokens = rewrite_tokens(tokens)?;
+    let tokens = rewrite_tokens(rewrite_hive_ddl(tokens)?)?;
     let mut parser = DFParserBuilder::new(ParserInput::Tokens(tokens))
         .with_dialect(dialect)
         .build()?;
