@@ -20,6 +20,7 @@ use crate::exec::ApiaryQueryPlanner;
 use crate::plan::LateralViewPlanner;
 use crate::plan::placeholder::GeneratorPlaceholder;
 use crate::sql::command::{Command, classify, like_matches};
+use crate::sql::hive_types::hive_type_name;
 use crate::sql::parse::parse_statements;
 use crate::sql::rewrite::FunctionKinds;
 use crate::sql::vars::Variables;
@@ -70,7 +71,11 @@ impl FunctionKinds for Kinds<'_> {
     }
 
     fn is_aggregate(&self, name: &str) -> bool {
-        self.ctx.state_ref().read().aggregate_functions().contains_key(name)
+        self.ctx
+            .state_ref()
+            .read()
+            .aggregate_functions()
+            .contains_key(name)
     }
 }
 
@@ -137,7 +142,9 @@ impl ApiaryContext {
 
     fn register_placeholder(&self, generator: &Arc<dyn Generator>) {
         self.ctx
-            .register_udf(ScalarUDF::new_from_impl(GeneratorPlaceholder::new(generator)));
+            .register_udf(ScalarUDF::new_from_impl(GeneratorPlaceholder::new(
+                generator,
+            )));
     }
 
     /// Adds a user-defined generator (or replaces one of the same name).
@@ -187,7 +194,12 @@ impl ApiaryContext {
                     .iter()
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
-                lines.extend(self.variables.hivevar.iter().map(|(k, v)| format!("hivevar:{k}={v}")));
+                lines.extend(
+                    self.variables
+                        .hivevar
+                        .iter()
+                        .map(|(k, v)| format!("hivevar:{k}={v}")),
+                );
                 Ok(rows_output("set", lines))
             }
             Command::ShowVariable(name) => {
@@ -240,6 +252,7 @@ impl ApiaryContext {
                 ))
             }
             Command::DescribeFunction(name) => self.describe_function(&name),
+            Command::DescribeTable(name) => self.describe_table(&name).await,
             Command::ShowTables(pattern) => {
                 let names = self.table_names();
                 Ok(rows_output(
@@ -254,7 +267,10 @@ impl ApiaryContext {
     }
 
     async fn execute_sql(&self, text: &str) -> Result<StatementOutput> {
-        let plans = self.plan_sql(text).await.map_err(|e| self.with_table_hint(e))?;
+        let plans = self
+            .plan_sql(text)
+            .await
+            .map_err(|e| self.with_table_hint(e))?;
         let mut last = StatementOutput::Done;
         let count = plans.len();
         for (i, plan) in plans.into_iter().enumerate() {
@@ -320,6 +336,41 @@ impl ApiaryContext {
             .unwrap_or_default();
         names.sort();
         names
+    }
+
+    /// Hive's `DESCRIBE t`: `col_name`, `data_type` (Hive type names), `comment`.
+    async fn describe_table(&self, name: &str) -> Result<StatementOutput> {
+        let table = match self.ctx.table_provider(name).await {
+            Ok(t) => t,
+            Err(e) => return Err(self.with_table_hint(ApiaryError::from(e))),
+        };
+        let schema = table.schema();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(
+                schema.fields().iter().map(|f| f.name().clone()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                schema
+                    .fields()
+                    .iter()
+                    .map(|f| hive_type_name(f.data_type())),
+            )),
+            Arc::new(StringArray::from_iter_values(schema.fields().iter().map(
+                |f| f.metadata().get("comment").cloned().unwrap_or_default(),
+            ))),
+        ];
+        let out_schema: SchemaRef = Arc::new(Schema::new(vec![
+            Field::new("col_name", DataType::Utf8, false),
+            Field::new("data_type", DataType::Utf8, false),
+            Field::new("comment", DataType::Utf8, false),
+        ]));
+        let batch = RecordBatch::try_new(Arc::clone(&out_schema), columns)
+            .map_err(DataFusionError::from)?;
+        Ok(StatementOutput::Rows(Box::pin(MemoryStream::try_new(
+            vec![batch],
+            out_schema,
+            None,
+        )?)))
     }
 
     fn describe_function(&self, name: &str) -> Result<StatementOutput> {

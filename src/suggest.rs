@@ -6,7 +6,15 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (datafusion::common::utils::datafusion_strsim::levenshtein(&name, &c.to_ascii_lowercase()), c))
+        .map(|c| {
+            (
+                datafusion::common::utils::datafusion_strsim::levenshtein(
+                    &name,
+                    &c.to_ascii_lowercase(),
+                ),
+                c,
+            )
+        })
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)

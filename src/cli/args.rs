@@ -14,7 +14,12 @@ use crate::sql::vars::{Variables, parse_assignment};
 #[command(name = "apiary", version, about, long_about = None)]
 pub struct Args {
     /// Run these statements (separated by `;`) and exit.
-    #[arg(short = 'e', long = "execute", value_name = "SQL", conflicts_with = "files")]
+    #[arg(
+        short = 'e',
+        long = "execute",
+        value_name = "SQL",
+        conflicts_with = "files"
+    )]
     pub execute: Option<String>,
 
     /// Run the statements of these script files, in order, and exit.
@@ -95,9 +100,8 @@ fn assignments(flag: &str, values: &[String]) -> Result<Vec<(String, String)>> {
     values
         .iter()
         .map(|v| {
-            parse_assignment(v).ok_or_else(|| {
-                ApiaryError::Usage(format!("{flag} expects NAME=VALUE, got '{v}'"))
-            })
+            parse_assignment(v)
+                .ok_or_else(|| ApiaryError::Usage(format!("{flag} expects NAME=VALUE, got '{v}'")))
         })
         .collect()
 }

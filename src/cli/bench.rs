@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::{ArrayRef, Int64Array, ListBuilder, Int64Builder, RecordBatch, StringBuilder};
+use datafusion::arrow::array::{
+    ArrayRef, Int64Array, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::ParquetReadOptions;
@@ -74,8 +76,8 @@ impl SplitMix {
 }
 
 const VOCABULARY: &[&str] = &[
-    "bee", "hive", "honey", "queen", "drone", "worker", "comb", "wax", "pollen", "nectar",
-    "swarm", "flower", "meadow", "clover", "lavender", "apiary", "keeper", "smoke", "frame", "brood",
+    "bee", "hive", "honey", "queen", "drone", "worker", "comb", "wax", "pollen", "nectar", "swarm",
+    "flower", "meadow", "clover", "lavender", "apiary", "keeper", "smoke", "frame", "brood",
 ];
 
 /// Writes `rows` rows of `id BIGINT, arr ARRAY<BIGINT> (0–20 elements), text STRING`.
@@ -96,7 +98,9 @@ fn write_data(path: &std::path::Path, rows: usize, seed: u64) -> Result<()> {
     let mut start = 0;
     while start < rows {
         let n = chunk.min(rows - start);
-        let ids: ArrayRef = Arc::new(Int64Array::from_iter_values((start..start + n).map(|i| i as i64)));
+        let ids: ArrayRef = Arc::new(Int64Array::from_iter_values(
+            (start..start + n).map(|i| i as i64),
+        ));
         let mut lists = ListBuilder::new(Int64Builder::new());
         let mut texts = StringBuilder::new();
         for _ in 0..n {
@@ -116,20 +120,33 @@ fn write_data(path: &std::path::Path, rows: usize, seed: u64) -> Result<()> {
             vec![ids, Arc::new(lists.finish()), Arc::new(texts.finish())],
         )
         .map_err(|e| ApiaryError::DataFusion(e.into()))?;
-        writer.write(&batch).map_err(|e| ApiaryError::DataFusion(e.into()))?;
+        writer
+            .write(&batch)
+            .map_err(|e| ApiaryError::DataFusion(e.into()))?;
         start += n;
     }
-    writer.close().map_err(|e| ApiaryError::DataFusion(e.into()))?;
+    writer
+        .close()
+        .map_err(|e| ApiaryError::DataFusion(e.into()))?;
     Ok(())
 }
 
-async fn time_query(ctx: &ApiaryContext, sql: &str, runs: usize) -> Result<(Duration, Vec<RecordBatch>)> {
+async fn time_query(
+    ctx: &ApiaryContext,
+    sql: &str,
+    runs: usize,
+) -> Result<(Duration, Vec<RecordBatch>)> {
     let mut times = Vec::with_capacity(runs);
     let mut last = Vec::new();
     for i in 0..=runs {
         let started = Instant::now();
         let plan = ctx.plan_sql(sql).await?.remove(0);
-        let batches = ctx.session().execute_logical_plan(plan).await?.collect().await?;
+        let batches = ctx
+            .session()
+            .execute_logical_plan(plan)
+            .await?
+            .collect()
+            .await?;
         if i > 0 {
             times.push(started.elapsed());
         }
@@ -145,7 +162,12 @@ fn sorted_rows(batches: &[RecordBatch]) -> Result<Vec<String>> {
         .map_err(|e| ApiaryError::DataFusion(e.into()))?
         .to_string();
     // Skip the header box; keep the data lines.
-    let mut lines: Vec<String> = text.lines().skip(3).filter(|l| l.starts_with('|')).map(str::to_string).collect();
+    let mut lines: Vec<String> = text
+        .lines()
+        .skip(3)
+        .filter(|l| l.starts_with('|'))
+        .map(str::to_string)
+        .collect();
     lines.sort();
     Ok(lines)
 }
@@ -153,13 +175,25 @@ fn sorted_rows(batches: &[RecordBatch]) -> Result<Vec<String>> {
 /// Runs the benchmark and prints a table of timings and ratios.
 pub async fn run(args: &BenchArgs) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("apiary-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|source| ApiaryError::Io { path: dir.clone(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| ApiaryError::Io {
+        path: dir.clone(),
+        source,
+    })?;
     let path = dir.join("bench.parquet");
-    eprintln!("generating {} rows (seed {}) into {} ...", args.rows, args.seed, path.display());
+    eprintln!(
+        "generating {} rows (seed {}) into {} ...",
+        args.rows,
+        args.seed,
+        path.display()
+    );
     write_data(&path, args.rows, args.seed)?;
     let ctx = ApiaryContext::new().await?;
     ctx.session()
-        .register_parquet("bench", path.to_string_lossy().as_ref(), ParquetReadOptions::default())
+        .register_parquet(
+            "bench",
+            path.to_string_lossy().as_ref(),
+            ParquetReadOptions::default(),
+        )
         .await?;
     println!(
         "{:<22} {:>12} {:>12} {:>8}",

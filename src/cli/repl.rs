@@ -18,15 +18,79 @@ const PROMPT: &str = "apiary> ";
 
 /// Keywords offered by tab completion.
 const KEYWORDS: &[&str] = &[
-    "SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "HAVING", "LIMIT", "LATERAL VIEW",
-    "LATERAL VIEW OUTER", "AS", "JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN", "CROSS JOIN",
-    "ON", "USING", "UNION ALL", "UNION", "INTERSECT", "EXCEPT", "DISTINCT", "WITH", "CASE",
-    "WHEN", "THEN", "ELSE", "END", "AND", "OR", "NOT", "NULL", "IS NULL", "IS NOT NULL", "IN",
-    "BETWEEN", "LIKE", "RLIKE", "CAST", "CREATE", "EXTERNAL", "TABLE", "VIEW", "TEMPORARY",
-    "STORED AS", "PARQUET", "CSV", "JSON", "TEXTFILE", "LOCATION", "DROP", "INSERT INTO",
-    "VALUES", "COPY", "TO", "EXPLAIN", "DESCRIBE", "DESCRIBE FUNCTION", "SHOW TABLES",
-    "SHOW FUNCTIONS", "SET", "SOURCE", "OVER", "PARTITION BY", "ROWS", "ASC", "DESC",
-    "NULLS FIRST", "NULLS LAST", "TRUE", "FALSE", "quit", "exit",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "GROUP BY",
+    "ORDER BY",
+    "HAVING",
+    "LIMIT",
+    "LATERAL VIEW",
+    "LATERAL VIEW OUTER",
+    "AS",
+    "JOIN",
+    "LEFT JOIN",
+    "RIGHT JOIN",
+    "FULL JOIN",
+    "CROSS JOIN",
+    "ON",
+    "USING",
+    "UNION ALL",
+    "UNION",
+    "INTERSECT",
+    "EXCEPT",
+    "DISTINCT",
+    "WITH",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "AND",
+    "OR",
+    "NOT",
+    "NULL",
+    "IS NULL",
+    "IS NOT NULL",
+    "IN",
+    "BETWEEN",
+    "LIKE",
+    "RLIKE",
+    "CAST",
+    "CREATE",
+    "EXTERNAL",
+    "TABLE",
+    "VIEW",
+    "TEMPORARY",
+    "STORED AS",
+    "PARQUET",
+    "CSV",
+    "JSON",
+    "TEXTFILE",
+    "LOCATION",
+    "DROP",
+    "INSERT INTO",
+    "VALUES",
+    "COPY",
+    "TO",
+    "EXPLAIN",
+    "DESCRIBE",
+    "DESCRIBE FUNCTION",
+    "SHOW TABLES",
+    "SHOW FUNCTIONS",
+    "SET",
+    "SOURCE",
+    "OVER",
+    "PARTITION BY",
+    "ROWS",
+    "ASC",
+    "DESC",
+    "NULLS FIRST",
+    "NULLS LAST",
+    "TRUE",
+    "FALSE",
+    "quit",
+    "exit",
 ];
 
 /// The rustyline helper: statement-aware validation and name completion.
@@ -38,7 +102,12 @@ pub struct ApiaryHelper {
 impl Completer for ApiaryHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let start = line[..pos]
             .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
             .map_or(0, |i| i + 1);
@@ -56,14 +125,26 @@ impl Completer for ApiaryHelper {
         let mut out: Vec<Pair> = Vec::new();
         for k in KEYWORDS {
             if k.to_ascii_lowercase().starts_with(&lower) {
-                let text = if upper_case { k.to_string() } else { k.to_ascii_lowercase() };
-                out.push(Pair { display: text.clone(), replacement: text });
+                let text = if upper_case {
+                    k.to_string()
+                } else {
+                    k.to_ascii_lowercase()
+                };
+                out.push(Pair {
+                    display: text.clone(),
+                    replacement: text,
+                });
             }
         }
         if let Ok(names) = self.names.lock() {
             for n in names.iter() {
-                if n.to_ascii_lowercase().starts_with(&lower) && !out.iter().any(|p| &p.replacement == n) {
-                    out.push(Pair { display: n.clone(), replacement: n.clone() });
+                if n.to_ascii_lowercase().starts_with(&lower)
+                    && !out.iter().any(|p| &p.replacement == n)
+                {
+                    out.push(Pair {
+                        display: n.clone(),
+                        replacement: n.clone(),
+                    });
                 }
             }
         }
@@ -84,7 +165,10 @@ impl Validator for ApiaryHelper {
 
 fn is_shell_command(input: &str) -> bool {
     let cmd = input.trim_end_matches(';').trim();
-    matches!(cmd.to_ascii_lowercase().as_str(), "quit" | "exit" | "\\q" | "help" | "\\?")
+    matches!(
+        cmd.to_ascii_lowercase().as_str(),
+        "quit" | "exit" | "\\q" | "help" | "\\?"
+    )
 }
 
 fn history_path() -> Option<PathBuf> {
@@ -129,8 +213,8 @@ pub async fn run(mut runner: Runner) -> Result<()> {
         .max_history_size(10_000)
         .map_err(|e| ApiaryError::Usage(e.to_string()))?
         .build();
-    let mut editor: Editor<ApiaryHelper, DefaultHistory> =
-        Editor::with_config(config).map_err(|e| ApiaryError::Usage(format!("cannot start the shell: {e}")))?;
+    let mut editor: Editor<ApiaryHelper, DefaultHistory> = Editor::with_config(config)
+        .map_err(|e| ApiaryError::Usage(format!("cannot start the shell: {e}")))?;
     let names = Arc::new(Mutex::new(completion_names(&runner)));
     editor.set_helper(Some(ApiaryHelper {
         names: Arc::clone(&names),

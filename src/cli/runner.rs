@@ -72,7 +72,12 @@ fn is_broken_pipe(e: &ApiaryError) -> bool {
 
 impl Runner {
     /// A runner over `ctx`.
-    pub fn new(ctx: ApiaryContext, format: OutputFormat, silent: bool, continue_on_error: bool) -> Self {
+    pub fn new(
+        ctx: ApiaryContext,
+        format: OutputFormat,
+        silent: bool,
+        continue_on_error: bool,
+    ) -> Self {
         Self {
             ctx,
             format,
@@ -84,7 +89,12 @@ impl Runner {
     }
 
     /// Runs every statement of `text`; `source` names it in errors, `dir` resolves `SOURCE`.
-    pub async fn run_script(&mut self, text: &str, source: &str, dir: Option<&Path>) -> Result<(), RunError> {
+    pub async fn run_script(
+        &mut self,
+        text: &str,
+        source: &str,
+        dir: Option<&Path>,
+    ) -> Result<(), RunError> {
         let split = split_script(text);
         let statements = split.statements.into_iter().chain(split.rest);
         for (i, statement) in statements.enumerate() {
@@ -164,7 +174,9 @@ impl Runner {
         }
         // Relative to the working directory, as in Hive; failing that, to the calling script.
         let resolved = match dir {
-            Some(d) if !path.exists() && path.is_relative() && d.join(path).exists() => d.join(path),
+            Some(d) if !path.exists() && path.is_relative() && d.join(path).exists() => {
+                d.join(path)
+            }
             _ => path.to_path_buf(),
         };
         self.depth += 1;

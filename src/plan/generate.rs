@@ -82,7 +82,10 @@ impl GenerateNode {
                 .map(|(f, a)| f.with_name(a))
                 .collect();
         }
-        generated = generated.into_iter().map(|f| f.with_nullable(true)).collect();
+        generated = generated
+            .into_iter()
+            .map(|f| f.with_nullable(true))
+            .collect();
         let schema = Self::make_schema(input_schema, alias.as_deref(), &generated)?;
         Ok(Self {
             input,
@@ -137,10 +140,7 @@ fn arg_info(expr: &Expr, schema: &DFSchema) -> Result<GeneratorArg> {
         },
         _ => None,
     };
-    Ok(GeneratorArg {
-        field,
-        literal,
-    })
+    Ok(GeneratorArg { field, literal })
 }
 
 impl PartialEq for GenerateNode {
@@ -245,7 +245,11 @@ impl UserDefinedLogicalNodeCore for GenerateNode {
         )
     }
 
-    fn with_exprs_and_inputs(&self, exprs: Vec<Expr>, mut inputs: Vec<LogicalPlan>) -> Result<Self> {
+    fn with_exprs_and_inputs(
+        &self,
+        exprs: Vec<Expr>,
+        mut inputs: Vec<LogicalPlan>,
+    ) -> Result<Self> {
         let Some(input) = inputs.pop() else {
             return plan_err!("Generate takes exactly one input");
         };
@@ -266,7 +270,11 @@ impl UserDefinedLogicalNodeCore for GenerateNode {
         // added by the optimizer from `expressions()`.
         let width = self.input_width();
         Some(vec![
-            output_columns.iter().copied().filter(|&i| i < width).collect(),
+            output_columns
+                .iter()
+                .copied()
+                .filter(|&i| i < width)
+                .collect(),
         ])
     }
 

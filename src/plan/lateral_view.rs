@@ -103,7 +103,9 @@ impl RelationPlanner for LateralViewPlanner {
             && let Some(outer) = is_apply(join)
         {
             let Some(call) = as_call(&join.relation) else {
-                return plan_err!("APPLY / LATERAL VIEW needs a generator call such as explode(...)");
+                return plan_err!(
+                    "APPLY / LATERAL VIEW needs a generator call such as explode(...)"
+                );
             };
             let Some(generator) = self.lookup(&call.name)? else {
                 return Err(self.not_a_generator(&call.name));

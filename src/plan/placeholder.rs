@@ -60,7 +60,10 @@ impl ScalarUDFImpl for GeneratorPlaceholder {
     }
 
     fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        plan_err!("generator {} cannot be evaluated as a scalar function", self.name)
+        plan_err!(
+            "generator {} cannot be evaluated as a scalar function",
+            self.name
+        )
     }
 
     fn documentation(&self) -> Option<&Documentation> {

@@ -20,13 +20,16 @@ pub enum Command {
     DescribeFunction(String),
     /// `SHOW TABLES [LIKE 'pattern']`
     ShowTables(Option<String>),
+    /// `DESCRIBE [EXTENDED|FORMATTED] table`: columns with Hive type names.
+    DescribeTable(String),
 }
 
 fn strip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
     let head = text.get(..keyword.len())?;
     let rest = &text[keyword.len()..];
-    (head.eq_ignore_ascii_case(keyword) && (rest.is_empty() || rest.starts_with(char::is_whitespace)))
-        .then(|| rest.trim_start())
+    (head.eq_ignore_ascii_case(keyword)
+        && (rest.is_empty() || rest.starts_with(char::is_whitespace)))
+    .then(|| rest.trim_start())
 }
 
 fn unquote(text: &str) -> String {
@@ -61,9 +64,7 @@ pub fn classify(text: &str) -> Command {
             Some((k, v)) if !k.trim().contains(char::is_whitespace) => {
                 Command::SetVariable(k.trim().to_string(), unquote(v))
             }
-            None if !rest.contains(char::is_whitespace) => {
-                Command::ShowVariable(rest.to_string())
-            }
+            None if !rest.contains(char::is_whitespace) => Command::ShowVariable(rest.to_string()),
             _ => Command::Sql,
         };
     }
@@ -87,6 +88,20 @@ pub fn classify(text: &str) -> Command {
     {
         let rest = strip_keyword(rest, "EXTENDED").unwrap_or(rest);
         return Command::DescribeFunction(unquote(rest));
+    }
+    if let Some(rest) = describe {
+        let rest = strip_keyword(rest, "EXTENDED")
+            .or_else(|| strip_keyword(rest, "FORMATTED"))
+            .unwrap_or(rest)
+            .trim();
+        // A plain table name; `DESCRIBE (SELECT ...)` and the like stay SQL.
+        if !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '`')
+        {
+            return Command::DescribeTable(rest.replace('`', ""));
+        }
     }
     Command::Sql
 }
@@ -130,7 +145,10 @@ mod tests {
             Command::SetVariable("hivevar:t".into(), "words".into())
         );
         assert_eq!(classify("SET TIME ZONE 'UTC'"), Command::Sql);
-        assert_eq!(classify("source 'a b.sql'"), Command::Source("a b.sql".into()));
+        assert_eq!(
+            classify("source 'a b.sql'"),
+            Command::Source("a b.sql".into())
+        );
         assert_eq!(
             classify("SHOW FUNCTIONS LIKE 'ex*'"),
             Command::ShowFunctions(Some("ex*".into()))
@@ -139,7 +157,11 @@ mod tests {
             classify("desc function extended explode"),
             Command::DescribeFunction("explode".into())
         );
-        assert_eq!(classify("DESCRIBE words_train"), Command::Sql);
+        assert_eq!(
+            classify("DESCRIBE words_train"),
+            Command::DescribeTable("words_train".into())
+        );
+        assert_eq!(classify("DESCRIBE (SELECT 1)"), Command::Sql);
         assert_eq!(classify("SELECT 1"), Command::Sql);
         assert_eq!(classify("SETTLE"), Command::Sql);
     }

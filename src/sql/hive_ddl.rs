@@ -92,13 +92,14 @@ pub fn rewrite_hive_ddl(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>
             }
             loop {
                 let lead = tok(k);
-                let terminated_at = if lead.is_some_and(|t| is_word(t, "FIELDS") || is_word(t, "LINES")) {
-                    Some(k + 1)
-                } else if lead.is_some_and(|t| is_word(t, "COLLECTION") || is_word(t, "MAP")) {
-                    Some(k + 2)
-                } else {
-                    None
-                };
+                let terminated_at =
+                    if lead.is_some_and(|t| is_word(t, "FIELDS") || is_word(t, "LINES")) {
+                        Some(k + 1)
+                    } else if lead.is_some_and(|t| is_word(t, "COLLECTION") || is_word(t, "MAP")) {
+                        Some(k + 2)
+                    } else {
+                        None
+                    };
                 if let Some(at) = terminated_at
                     && tok(at).is_some_and(|t| is_word(t, "TERMINATED"))
                     && tok(at + 1).is_some_and(|t| is_kw(t, Keyword::BY))
@@ -184,7 +185,10 @@ pub fn rewrite_hive_ddl(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>
         }
         if let (Some(format), Token::Word(w)) = (text_format, &t.token)
             && !replaced_format
-            && matches!(w.value.to_ascii_uppercase().as_str(), "TEXTFILE" | "JSONFILE")
+            && matches!(
+                w.value.to_ascii_uppercase().as_str(),
+                "TEXTFILE" | "JSONFILE"
+            )
         {
             out.push(plain(word(format), t));
             replaced_format = true;
@@ -193,7 +197,10 @@ pub fn rewrite_hive_ddl(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>
         out.push(t.clone());
     }
     if text_format == Some("CSV") && !has_options {
-        let like = tokens.last().cloned().unwrap_or_else(|| plain(Token::EOF, &tokens[0]));
+        let like = tokens
+            .last()
+            .cloned()
+            .unwrap_or_else(|| plain(Token::EOF, &tokens[0]));
         let delimiter = delimiter.unwrap_or_else(|| "\u{1}".to_string());
         let items = [
             Token::Whitespace(Whitespace::Space),
@@ -213,7 +220,12 @@ pub fn rewrite_hive_ddl(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>
         // Before a trailing `;`, if any.
         let at = out
             .iter()
-            .rposition(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF | Token::SemiColon))
+            .rposition(|t| {
+                !matches!(
+                    t.token,
+                    Token::Whitespace(_) | Token::EOF | Token::SemiColon
+                )
+            })
             .map_or(out.len(), |p| p + 1);
         let tail = out.split_off(at);
         out.extend(items.into_iter().map(|t| plain(t, &like)));

@@ -129,7 +129,11 @@ fn with_span(token: Token, like: &TokenWithSpan) -> TokenWithSpan {
     }
 }
 
-fn lateral_view(c: &Cursor, start: usize, after_view: usize) -> Result<(Vec<TokenWithSpan>, usize)> {
+fn lateral_view(
+    c: &Cursor,
+    start: usize,
+    after_view: usize,
+) -> Result<(Vec<TokenWithSpan>, usize)> {
     let span_of = &c.tokens[start];
     let err = |msg: &str| {
         DataFusionError::Plan(format!(
@@ -178,7 +182,11 @@ fn lateral_view(c: &Cursor, start: usize, after_view: usize) -> Result<(Vec<Toke
     i = c.skip_ws(call_end);
     let view = match c.get(i) {
         Some(t) if is_name(t) && !is_keyword(t, Keyword::AS) => i,
-        _ => return Err(err("a table alias is required after the generator call (LATERAL VIEW explode(x) v AS col)")),
+        _ => {
+            return Err(err(
+                "a table alias is required after the generator call (LATERAL VIEW explode(x) v AS col)",
+            ));
+        }
     };
     i = c.skip_ws(i + 1);
     // Column aliases: [AS] a, b, ...
@@ -208,14 +216,26 @@ fn lateral_view(c: &Cursor, start: usize, after_view: usize) -> Result<(Vec<Toke
     let lead = &c.tokens[start];
     let mut out = vec![
         with_span(word(if outer { "OUTER" } else { "CROSS" }), lead),
-        with_span(Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space), lead),
+        with_span(
+            Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space),
+            lead,
+        ),
         with_span(word("APPLY"), lead),
-        with_span(Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space), lead),
+        with_span(
+            Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space),
+            lead,
+        ),
     ];
     out.extend(c.tokens[call_start..call_end].iter().cloned());
-    out.push(with_span(Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space), lead));
+    out.push(with_span(
+        Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space),
+        lead,
+    ));
     out.push(with_span(word("AS"), lead));
-    out.push(with_span(Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space), lead));
+    out.push(with_span(
+        Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space),
+        lead,
+    ));
     out.push(c.tokens[view].clone());
     if !columns.is_empty() {
         out.push(with_span(Token::LParen, lead));
@@ -227,14 +247,21 @@ fn lateral_view(c: &Cursor, start: usize, after_view: usize) -> Result<(Vec<Toke
         }
         out.push(with_span(Token::RParen, lead));
     }
-    out.push(with_span(Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space), lead));
+    out.push(with_span(
+        Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space),
+        lead,
+    ));
     // Continue right after the last consumed token (keep the whitespace that followed it).
     let consumed = columns.last().copied().unwrap_or(view) + 1;
     Ok((out, consumed))
 }
 
 /// `) AS (a, b)` after a function call in a select list → one marked alias token.
-fn multi_alias(c: &Cursor, emitted: &[TokenWithSpan], as_index: usize) -> Option<(TokenWithSpan, usize)> {
+fn multi_alias(
+    c: &Cursor,
+    emitted: &[TokenWithSpan],
+    as_index: usize,
+) -> Option<(TokenWithSpan, usize)> {
     let prev = emitted
         .iter()
         .rev()
@@ -254,7 +281,11 @@ fn multi_alias(c: &Cursor, emitted: &[TokenWithSpan], as_index: usize) -> Option
                 if w.quote_style.is_some()
                     || !matches!(
                         w.keyword,
-                        Keyword::SELECT | Keyword::WITH | Keyword::VALUES | Keyword::FROM | Keyword::TABLE
+                        Keyword::SELECT
+                            | Keyword::WITH
+                            | Keyword::VALUES
+                            | Keyword::FROM
+                            | Keyword::TABLE
                     ) =>
             {
                 names.push(w.value.clone());

@@ -2,6 +2,7 @@
 
 pub mod command;
 pub mod hive_ddl;
+pub mod hive_types;
 pub mod lateral;
 pub mod parse;
 pub mod rewrite;

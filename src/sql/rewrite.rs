@@ -173,13 +173,18 @@ impl Rewriter<'_> {
             };
             let (found, agg) = scan(self.kinds, expr);
             aggregates |= agg;
-            let at_top = matches!(expr, Expr::Function(f) if self.kinds.is_generator(&function_name(f)));
+            let at_top =
+                matches!(expr, Expr::Function(f) if self.kinds.is_generator(&function_name(f)));
             match (found.len(), at_top) {
                 (0, _) => {
                     if aliases.len() > 1 {
                         return Err(DataFusionError::Plan(format!(
                             "multiple column aliases ({}) are only allowed for a generator",
-                            aliases.iter().map(|a| a.value.as_str()).collect::<Vec<_>>().join(", ")
+                            aliases
+                                .iter()
+                                .map(|a| a.value.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )));
                     }
                 }
@@ -293,7 +298,11 @@ impl Rewriter<'_> {
                 alias: Some(table_alias("__q", &[])),
                 sample: None,
             },
-            joins: vec![apply_join(&generator.function.name, outer_args, &generator.aliases)],
+            joins: vec![apply_join(
+                &generator.function.name,
+                outer_args,
+                &generator.aliases,
+            )],
         }];
         select.selection = None;
         select.group_by = GroupByExpr::Expressions(vec![], vec![]);
@@ -308,7 +317,9 @@ impl Rewriter<'_> {
 fn attach_select_generator(select: &mut Select, generator: TopGenerator) -> Result<()> {
     let args = function_args(&generator.function)?;
     let items = generated_items(&generator.aliases);
-    select.projection.splice(generator.position..=generator.position, items);
+    select
+        .projection
+        .splice(generator.position..=generator.position, items);
     if select.from.is_empty() {
         // `SELECT explode(array(1, 2))`: the generator is the whole FROM.
         select.from = vec![TableWithJoins {
@@ -334,9 +345,11 @@ fn attach_select_generator(select: &mut Select, generator: TopGenerator) -> Resu
             ),
         });
     }
-    first
-        .joins
-        .push(apply_join(&generator.function.name, args, &generator.aliases));
+    first.joins.push(apply_join(
+        &generator.function.name,
+        args,
+        &generator.aliases,
+    ));
     select.from = vec![first];
     Ok(())
 }
@@ -351,7 +364,9 @@ fn generated_items(aliases: &[Ident]) -> Vec<SelectItem> {
     } else {
         aliases
             .iter()
-            .map(|a| SelectItem::UnnamedExpr(Expr::CompoundIdentifier(vec![ident("__gen"), a.clone()])))
+            .map(|a| {
+                SelectItem::UnnamedExpr(Expr::CompoundIdentifier(vec![ident("__gen"), a.clone()]))
+            })
             .collect()
     }
 }

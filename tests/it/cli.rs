@@ -1,12 +1,14 @@
 //! The real `apiary` binary: -e, -f, formats, exit codes, variables, SOURCE, the REPL.
 
-
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn apiary() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_apiary"));
-    cmd.env("APIARY_HISTORY", std::env::temp_dir().join("apiary-test-history"));
+    cmd.env(
+        "APIARY_HISTORY",
+        std::env::temp_dir().join("apiary-test-history"),
+    );
     cmd
 }
 
@@ -84,7 +86,10 @@ fn script_stops_at_the_first_error_and_names_it() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stdout(&o), "a\n1\na\n2\na\n3\na\n4\n");
     let err = stderr(&o);
-    assert!(err.contains(&format!("error in {script} statement 5 (line 7):")), "{err}");
+    assert!(
+        err.contains(&format!("error in {script} statement 5 (line 7):")),
+        "{err}"
+    );
     assert!(err.contains("nope"), "{err}");
 
     let o = run(&["-S", "--continue-on-error", "-f", &script]);
@@ -119,19 +124,34 @@ fn variables_substitute_before_parsing() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "pageid\ncontact_page\ne\nfrom-env\nset\nlim=1\nx\n1\n");
+    assert_eq!(
+        stdout(&o),
+        "pageid\ncontact_page\ne\nfrom-env\nset\nlim=1\nx\n1\n"
+    );
 }
 
 #[test]
 fn source_runs_another_script() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "inner.sql", "CREATE VIEW inner_v AS SELECT 42 AS answer;");
-    let outer = write(dir.path(), "outer.sql", "SOURCE inner.sql;\nSELECT answer FROM inner_v;");
+    write(
+        dir.path(),
+        "inner.sql",
+        "CREATE VIEW inner_v AS SELECT 42 AS answer;",
+    );
+    let outer = write(
+        dir.path(),
+        "outer.sql",
+        "SOURCE inner.sql;\nSELECT answer FROM inner_v;",
+    );
     let o = run(&["-S", "-f", &outer]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "answer\n42\n");
 
-    let looping = write(dir.path(), "loop.sql", &format!("SOURCE {}/loop.sql;", dir.path().display()));
+    let looping = write(
+        dir.path(),
+        "loop.sql",
+        &format!("SOURCE {}/loop.sql;", dir.path().display()),
+    );
     let o = run(&["-S", "-f", &looping]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("nested more than"), "{}", stderr(&o));
@@ -153,7 +173,11 @@ fn errors_exit_non_zero_without_panicking() {
 
     let o = run(&["-S", "-f", "/definitely/not/here.sql"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("/definitely/not/here.sql"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/definitely/not/here.sql"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -175,10 +199,17 @@ fn broken_pipe_is_quiet() {
 
 #[test]
 fn show_and_describe() {
-    let o = run(&["-S", "-e", "SHOW TABLES LIKE 'page*|events'; SHOW FUNCTIONS LIKE '*explode'; DESCRIBE FUNCTION stack"]);
+    let o = run(&[
+        "-S",
+        "-e",
+        "SHOW TABLES LIKE 'page*|events'; SHOW FUNCTIONS LIKE '*explode'; DESCRIBE FUNCTION stack",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.starts_with("tab_name\nevents\npageads\ntab_name\nexplode\nposexplode\n"), "{out}");
+    assert!(
+        out.starts_with("tab_name\nevents\npageads\ntab_name\nexplode\nposexplode\n"),
+        "{out}"
+    );
     assert!(out.contains("stack(n, v1, ..., vk)"), "{out}");
 }
 
@@ -190,7 +221,10 @@ fn repl_session_through_a_pty() {
     p.exp_string("apiary> ").unwrap();
     // A statement over two lines.
     p.send_line("SELECT adid FROM pageads").unwrap();
-    p.send_line("LATERAL VIEW explode(adid_list) t AS adid WHERE pageid = 'front_page' ORDER BY adid;").unwrap();
+    p.send_line(
+        "LATERAL VIEW explode(adid_list) t AS adid WHERE pageid = 'front_page' ORDER BY adid;",
+    )
+    .unwrap();
     p.exp_string("adid").unwrap();
     p.exp_string("3 rows in set").unwrap();
     // An error keeps the shell alive.
@@ -202,4 +236,3 @@ fn repl_session_through_a_pty() {
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
-

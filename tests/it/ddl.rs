@@ -63,7 +63,10 @@ async fn datafusion_external_parquet_table_and_copy() {
     .await;
     run(
         &mut ctx,
-        &format!("CREATE EXTERNAL TABLE ads STORED AS PARQUET LOCATION '{}'", path.display()),
+        &format!(
+            "CREATE EXTERNAL TABLE ads STORED AS PARQUET LOCATION '{}'",
+            path.display()
+        ),
     )
     .await;
     let out = run(&mut ctx, "SELECT count(*) AS n, sum(adid) AS s FROM ads").await;

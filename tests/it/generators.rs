@@ -4,7 +4,9 @@ use std::sync::{Arc, LazyLock};
 
 use apiary::udfs::{GenerateCursor, GeneratedRows, Generator, GeneratorArg};
 use apiary::{ApiaryContext, StatementOutput};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Builder, RecordBatch, StringBuilder, UInt32Array};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Int32Builder, RecordBatch, StringBuilder, UInt32Array,
+};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::{DocSection, Documentation};
@@ -16,7 +18,11 @@ struct CharNgrams;
 
 static DOC: LazyLock<Documentation> = LazyLock::new(|| {
     Documentation::builder(
-        DocSection { include: true, label: "Test", description: None },
+        DocSection {
+            include: true,
+            label: "Test",
+            description: None,
+        },
         "Character n-grams of a string.",
         "char_ngrams(text, n)",
     )
@@ -57,7 +63,9 @@ impl Generator for CharNgrams {
         max_rows: usize,
     ) -> Result<GeneratedRows> {
         let text = args[0].as_string::<i32>();
-        let n = args[1].as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0) as usize;
+        let n = args[1]
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+            .value(0) as usize;
         let mut ids = Vec::new();
         let mut pos = Int32Builder::new();
         let mut grams = StringBuilder::new();
@@ -71,7 +79,11 @@ impl Generator for CharNgrams {
             while cursor.offset < count && ids.len() < max_rows {
                 ids.push(cursor.row as u32);
                 pos.append_value(cursor.offset as i32);
-                grams.append_value(chars[cursor.offset..cursor.offset + n].iter().collect::<String>());
+                grams.append_value(
+                    chars[cursor.offset..cursor.offset + n]
+                        .iter()
+                        .collect::<String>(),
+                );
                 cursor.offset += 1;
             }
             if cursor.offset >= count {
@@ -100,7 +112,11 @@ fn strings(batches: &[RecordBatch], column: usize) -> Vec<String> {
             let c = datafusion::arrow::compute::cast(b.column(column), &DataType::Utf8).unwrap();
             (0..c.len())
                 .map(|i| {
-                    if c.is_null(i) { "NULL".to_string() } else { c.as_string::<i32>().value(i).to_string() }
+                    if c.is_null(i) {
+                        "NULL".to_string()
+                    } else {
+                        c.as_string::<i32>().value(i).to_string()
+                    }
                 })
                 .collect::<Vec<_>>()
         })
@@ -134,7 +150,11 @@ async fn user_defined_generator_in_lateral_view_select_list_and_from() {
     let b = query(&mut ctx, "SELECT char_ngrams('abcd', 2) AS (p, g)").await;
     assert_eq!(strings(&b, 1), vec!["ab", "bc", "cd"]);
 
-    let b = query(&mut ctx, "SELECT gram FROM char_ngrams('xyz', 1) ORDER BY pos DESC").await;
+    let b = query(
+        &mut ctx,
+        "SELECT gram FROM char_ngrams('xyz', 1) ORDER BY pos DESC",
+    )
+    .await;
     assert_eq!(strings(&b, 0), vec!["z", "y", "x"]);
 
     // Plan-time errors come from the generator itself.
@@ -149,5 +169,9 @@ async fn user_defined_generator_in_lateral_view_select_list_and_from() {
     let b = query(&mut ctx, "SHOW FUNCTIONS LIKE 'char_n*'").await;
     assert_eq!(strings(&b, 0), vec!["char_ngrams"]);
     let b = query(&mut ctx, "DESCRIBE FUNCTION char_ngrams").await;
-    assert!(strings(&b, 0).iter().any(|l| l.contains("char_ngrams(text, n)")));
+    assert!(
+        strings(&b, 0)
+            .iter()
+            .any(|l| l.contains("char_ngrams(text, n)"))
+    );
 }

@@ -50,19 +50,31 @@ async fn the_exploded_list_is_not_copied_into_every_row() {
     assert!(generate_line.contains("explode(adid_list"), "{plan}");
     let _ = scan_line;
     let ctx2 = ApiaryContext::new().await.unwrap();
-    let batches = collect(&ctx2, "SELECT pageid, adid FROM pageads LATERAL VIEW explode(adid_list) v AS adid").await;
+    let batches = collect(
+        &ctx2,
+        "SELECT pageid, adid FROM pageads LATERAL VIEW explode(adid_list) v AS adid",
+    )
+    .await;
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 6);
     assert_eq!(batches[0].num_columns(), 2);
 }
 
 async fn collect(ctx: &ApiaryContext, sql: &str) -> Vec<RecordBatch> {
     let plan = ctx.plan_sql(sql).await.unwrap().remove(0);
-    ctx.session().execute_logical_plan(plan).await.unwrap().collect().await.unwrap()
+    ctx.session()
+        .execute_logical_plan(plan)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
 async fn one_huge_row_streams_in_batch_size_chunks() {
-    let mut ctx = ApiaryContext::with_config(SessionConfig::new().with_batch_size(1000)).await.unwrap();
+    let mut ctx = ApiaryContext::with_config(SessionConfig::new().with_batch_size(1000))
+        .await
+        .unwrap();
     let StatementOutput::Rows(mut stream) = ctx
         .execute("SELECT x FROM (SELECT range(0, 3000000) AS r) q LATERAL VIEW explode(r) v AS x")
         .await
@@ -74,7 +86,11 @@ async fn one_huge_row_streams_in_batch_size_chunks() {
     let mut batches = 0usize;
     while let Some(batch) = stream.next().await {
         let batch = batch.unwrap();
-        assert!(batch.num_rows() <= 1000, "batch of {} rows", batch.num_rows());
+        assert!(
+            batch.num_rows() <= 1000,
+            "batch of {} rows",
+            batch.num_rows()
+        );
         total += batch.num_rows();
         batches += 1;
     }
@@ -104,5 +120,10 @@ async fn plan_sql_is_the_single_entry_point() {
         .await
         .unwrap();
     assert_eq!(plans.len(), 2);
-    assert!(plans[1].display_indent().to_string().contains("Generate: explode"));
+    assert!(
+        plans[1]
+            .display_indent()
+            .to_string()
+            .contains("Generate: explode")
+    );
 }

@@ -16,8 +16,12 @@ struct ApiaryDb {
 fn column_type(dt: &datafusion::arrow::datatypes::DataType) -> DefaultColumnType {
     use datafusion::arrow::datatypes::DataType::*;
     match dt {
-        Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 => DefaultColumnType::Integer,
-        Float16 | Float32 | Float64 | Decimal128(_, _) | Decimal256(_, _) => DefaultColumnType::FloatingPoint,
+        Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 => {
+            DefaultColumnType::Integer
+        }
+        Float16 | Float32 | Float64 | Decimal128(_, _) | Decimal256(_, _) => {
+            DefaultColumnType::FloatingPoint
+        }
         Utf8 | LargeUtf8 | Utf8View => DefaultColumnType::Text,
         _ => DefaultColumnType::Any,
     }
@@ -38,12 +42,21 @@ fn rows(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>, ApiaryError> {
                 .iter()
                 .map(|f| {
                     let s = f.value(row).to_string().trim_end().to_string();
-                    if s.is_empty() { "(empty)".to_string() } else { s }
+                    if s.is_empty() {
+                        "(empty)".to_string()
+                    } else {
+                        s
+                    }
                 })
                 .collect();
             if cells.iter().any(|c| c.contains('\n')) {
                 // A multi-line cell (an EXPLAIN plan) becomes one result line per text line.
-                out.extend(cells.join(" ").lines().map(|l| vec![l.trim_end().to_string()]));
+                out.extend(
+                    cells
+                        .join(" ")
+                        .lines()
+                        .map(|l| vec![l.trim_end().to_string()]),
+                );
             } else {
                 out.push(cells);
             }
@@ -63,11 +76,17 @@ impl sqllogictest::AsyncDB for ApiaryDb {
                 let schema = stream.schema();
                 let batches: Vec<RecordBatch> = stream.try_collect().await?;
                 Ok(DBOutput::Rows {
-                    types: schema.fields().iter().map(|f| column_type(f.data_type())).collect(),
+                    types: schema
+                        .fields()
+                        .iter()
+                        .map(|f| column_type(f.data_type()))
+                        .collect(),
                     rows: rows(&batches)?,
                 })
             }
-            StatementOutput::Done | StatementOutput::Source(_) => Ok(DBOutput::StatementComplete(0)),
+            StatementOutput::Done | StatementOutput::Source(_) => {
+                Ok(DBOutput::StatementComplete(0))
+            }
         }
     }
 
@@ -113,5 +132,10 @@ async fn sqllogictest_files() {
         }
     }
     assert!(ran > 0, "no .slt file matched");
-    assert!(failures.is_empty(), "{} slt file(s) failed:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} slt file(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

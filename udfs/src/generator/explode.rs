@@ -2,17 +2,13 @@
 
 use std::sync::{Arc, LazyLock};
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Int32Array, UInt32Array, UInt64Array,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, UInt32Array, UInt64Array};
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::Documentation;
 
-use super::{
-    GenerateCursor, GeneratedRows, Generator, GeneratorArg, arg_error, generator_doc,
-};
+use super::{GenerateCursor, GeneratedRows, Generator, GeneratorArg, arg_error, generator_doc};
 
 /// `explode(array)` → `col`; `explode(map)` → `key`, `value`.
 #[derive(Debug, Default)]
@@ -45,7 +41,10 @@ fn element_fields(name: &str, args: &[GeneratorArg]) -> Result<Vec<Field>> {
     let [arg] = args else {
         return Err(arg_error(
             name,
-            format!("takes exactly one argument (an array or a map), got {}", args.len()),
+            format!(
+                "takes exactly one argument (an array or a map), got {}",
+                args.len()
+            ),
         ));
     };
     match arg.data_type() {

@@ -37,7 +37,10 @@ impl Generator for Inline {
         let [arg] = args else {
             return Err(arg_error(
                 "inline",
-                format!("takes exactly one argument (an array of structs), got {}", args.len()),
+                format!(
+                    "takes exactly one argument (an array of structs), got {}",
+                    args.len()
+                ),
             ));
         };
         let element = match arg.data_type() {

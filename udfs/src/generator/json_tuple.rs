@@ -9,8 +9,8 @@ use datafusion::common::cast::as_string_array;
 use datafusion::logical_expr::Documentation;
 
 use super::{
-    GenerateCursor, GeneratedRows, Generator, GeneratorArg, arg_error, generator_doc,
-    one_row_each, utf8,
+    GenerateCursor, GeneratedRows, Generator, GeneratorArg, arg_error, generator_doc, one_row_each,
+    utf8,
 };
 
 /// `json_tuple(json, k1, ..., kn)` → `c0 ... c(n-1)` strings, one row per input row.
@@ -39,7 +39,10 @@ impl Generator for JsonTuple {
         if args.len() < 2 {
             return Err(arg_error(
                 "json_tuple",
-                format!("takes at least 2 arguments (json, key1, ...), got {}", args.len()),
+                format!(
+                    "takes at least 2 arguments (json, key1, ...), got {}",
+                    args.len()
+                ),
             ));
         }
         for (i, a) in args.iter().enumerate() {
@@ -76,8 +79,7 @@ impl Generator for JsonTuple {
             .iter()
             .map(|a| as_string_array(a))
             .collect::<Result<Vec<_>>>()?;
-        let mut builders: Vec<StringBuilder> =
-            keys.iter().map(|_| StringBuilder::new()).collect();
+        let mut builders: Vec<StringBuilder> = keys.iter().map(|_| StringBuilder::new()).collect();
         for r in rows {
             let parsed = if json.is_valid(r) {
                 serde_json::from_str::<serde_json::Value>(json.value(r)).ok()

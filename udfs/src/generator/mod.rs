@@ -154,11 +154,7 @@ impl GeneratorRegistry {
 }
 
 /// Builds a generator's documentation in DataFusion's format.
-pub(crate) fn generator_doc(
-    description: &str,
-    syntax: &str,
-    example: &str,
-) -> Documentation {
+pub(crate) fn generator_doc(description: &str, syntax: &str, example: &str) -> Documentation {
     Documentation::builder(
         datafusion::logical_expr::DocSection {
             include: true,
@@ -173,7 +169,10 @@ pub(crate) fn generator_doc(
 }
 
 /// The error for a generator called with arguments it cannot take.
-pub(crate) fn arg_error(name: &str, message: impl std::fmt::Display) -> datafusion::error::DataFusionError {
+pub(crate) fn arg_error(
+    name: &str,
+    message: impl std::fmt::Display,
+) -> datafusion::error::DataFusionError {
     datafusion::error::DataFusionError::Plan(format!("{name}: {message}"))
 }
 
@@ -199,6 +198,9 @@ pub(crate) fn one_row_each(
 pub(crate) fn utf8(array: &ArrayRef) -> Result<ArrayRef> {
     match array.data_type() {
         DataType::Utf8 => Ok(Arc::clone(array)),
-        _ => Ok(datafusion::arrow::compute::cast(array.as_ref(), &DataType::Utf8)?),
+        _ => Ok(datafusion::arrow::compute::cast(
+            array.as_ref(),
+            &DataType::Utf8,
+        )?),
     }
 }

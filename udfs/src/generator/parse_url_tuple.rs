@@ -10,8 +10,8 @@ use datafusion::logical_expr::Documentation;
 use url::Url;
 
 use super::{
-    GenerateCursor, GeneratedRows, Generator, GeneratorArg, arg_error, generator_doc,
-    one_row_each, utf8,
+    GenerateCursor, GeneratedRows, Generator, GeneratorArg, arg_error, generator_doc, one_row_each,
+    utf8,
 };
 
 /// `parse_url_tuple(url, p1, ..., pn)` → `c0 ... c(n-1)` strings, one row per input row.
@@ -41,7 +41,10 @@ impl Generator for ParseUrlTuple {
         if args.len() < 2 {
             return Err(arg_error(
                 "parse_url_tuple",
-                format!("takes at least 2 arguments (url, part1, ...), got {}", args.len()),
+                format!(
+                    "takes at least 2 arguments (url, part1, ...), got {}",
+                    args.len()
+                ),
             ));
         }
         for (i, a) in args.iter().enumerate() {
@@ -78,8 +81,7 @@ impl Generator for ParseUrlTuple {
             .iter()
             .map(|a| as_string_array(a))
             .collect::<Result<Vec<_>>>()?;
-        let mut builders: Vec<StringBuilder> =
-            parts.iter().map(|_| StringBuilder::new()).collect();
+        let mut builders: Vec<StringBuilder> = parts.iter().map(|_| StringBuilder::new()).collect();
         for r in rows {
             let url = if urls.is_valid(r) {
                 Url::parse(urls.value(r)).ok()

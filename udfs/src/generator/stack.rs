@@ -29,7 +29,10 @@ fn shape(args: &[GeneratorArg]) -> Result<(usize, usize)> {
     if args.len() < 2 {
         return Err(arg_error(
             "stack",
-            format!("takes at least 2 arguments (n, v1, ...), got {}", args.len()),
+            format!(
+                "takes at least 2 arguments (n, v1, ...), got {}",
+                args.len()
+            ),
         ));
     }
     let n = match &args[0].literal {
@@ -109,7 +112,9 @@ impl Generator for Stack {
         let (_, cols) = shape(args)?;
         Ok((0..cols)
             .map(|c| {
-                let dt = args.get(c + 1).map_or(DataType::Null, |a| a.data_type().clone());
+                let dt = args
+                    .get(c + 1)
+                    .map_or(DataType::Null, |a| a.data_type().clone());
                 Field::new(format!("col{c}"), dt, true)
             })
             .collect())

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Int64Array, ListArray, StringArray,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListArray, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type};
 use datafusion::common::ScalarValue;
 
@@ -39,11 +37,19 @@ fn explode_streams_in_bounded_chunks_and_skips_null_and_empty() {
     ]);
     let args: Vec<ArrayRef> = vec![Arc::new(list)];
     let chunks = drain(&Explode, &args, 2);
-    let ids: Vec<u32> = chunks.iter().flat_map(|c| c.row_ids.values().to_vec()).collect();
+    let ids: Vec<u32> = chunks
+        .iter()
+        .flat_map(|c| c.row_ids.values().to_vec())
+        .collect();
     assert_eq!(ids, vec![0, 0, 0, 3, 3]);
     let vals: Vec<Option<i64>> = chunks
         .iter()
-        .flat_map(|c| c.columns[0].as_primitive::<Int64Type>().iter().collect::<Vec<_>>())
+        .flat_map(|c| {
+            c.columns[0]
+                .as_primitive::<Int64Type>()
+                .iter()
+                .collect::<Vec<_>>()
+        })
         .collect();
     assert_eq!(vals, vec![Some(1), Some(2), Some(3), Some(4), None]);
 }
@@ -72,7 +78,12 @@ fn stack_pads_the_last_row_with_null() {
     let mut literal = arg(DataType::Int64);
     literal.literal = Some(ScalarValue::Int64(Some(2)));
     let fields = Stack
-        .output_fields(&[literal, arg(DataType::Utf8), arg(DataType::Utf8), arg(DataType::Utf8)])
+        .output_fields(&[
+            literal,
+            arg(DataType::Utf8),
+            arg(DataType::Utf8),
+            arg(DataType::Utf8),
+        ])
         .unwrap();
     assert_eq!(fields.len(), 2);
     let chunks = drain(&Stack, &[n, a, b, c], 100);
@@ -109,17 +120,41 @@ fn json_tuple_reads_keys_and_nulls_invalid_json() {
 #[test]
 fn url_parts_match_java_url() {
     let u = url::Url::parse("http://user:pw@example.com:8080/a/b.php?k1=v1&k2=v%202#frag").unwrap();
-    assert_eq!(parse_url_tuple::url_part(&u, "HOST").as_deref(), Some("example.com"));
-    assert_eq!(parse_url_tuple::url_part(&u, "PATH").as_deref(), Some("/a/b.php"));
-    assert_eq!(parse_url_tuple::url_part(&u, "QUERY").as_deref(), Some("k1=v1&k2=v%202"));
-    assert_eq!(parse_url_tuple::url_part(&u, "QUERY:k2").as_deref(), Some("v%202"));
+    assert_eq!(
+        parse_url_tuple::url_part(&u, "HOST").as_deref(),
+        Some("example.com")
+    );
+    assert_eq!(
+        parse_url_tuple::url_part(&u, "PATH").as_deref(),
+        Some("/a/b.php")
+    );
+    assert_eq!(
+        parse_url_tuple::url_part(&u, "QUERY").as_deref(),
+        Some("k1=v1&k2=v%202")
+    );
+    assert_eq!(
+        parse_url_tuple::url_part(&u, "QUERY:k2").as_deref(),
+        Some("v%202")
+    );
     assert_eq!(parse_url_tuple::url_part(&u, "QUERY:zz"), None);
-    assert_eq!(parse_url_tuple::url_part(&u, "REF").as_deref(), Some("frag"));
-    assert_eq!(parse_url_tuple::url_part(&u, "FILE").as_deref(), Some("/a/b.php?k1=v1&k2=v%202"));
+    assert_eq!(
+        parse_url_tuple::url_part(&u, "REF").as_deref(),
+        Some("frag")
+    );
+    assert_eq!(
+        parse_url_tuple::url_part(&u, "FILE").as_deref(),
+        Some("/a/b.php?k1=v1&k2=v%202")
+    );
     assert_eq!(
         parse_url_tuple::url_part(&u, "AUTHORITY").as_deref(),
         Some("user:pw@example.com:8080")
     );
-    assert_eq!(parse_url_tuple::url_part(&u, "USERINFO").as_deref(), Some("user:pw"));
-    assert_eq!(parse_url_tuple::url_part(&u, "PROTOCOL").as_deref(), Some("http"));
+    assert_eq!(
+        parse_url_tuple::url_part(&u, "USERINFO").as_deref(),
+        Some("user:pw")
+    );
+    assert_eq!(
+        parse_url_tuple::url_part(&u, "PROTOCOL").as_deref(),
+        Some("http")
+    );
 }
