@@ -232,6 +232,17 @@ fn repl_session_through_a_pty() {
     p.exp_string("nowhere").unwrap();
     p.send_line("SELECT 40 + 2 AS answer;").unwrap();
     p.exp_string("42").unwrap();
+    // Ctrl-C cancels a long query and keeps the shell.
+    p.send_line(
+        "SELECT count(*) FROM (SELECT range(0, 100000) AS r) a LATERAL VIEW explode(r) v AS x \
+         CROSS JOIN (SELECT unnest(range(0, 100000)) AS y) b;",
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    p.send_control('c').unwrap();
+    p.exp_string("Query cancelled").unwrap();
+    p.send_line("SELECT 'still here' AS s;").unwrap();
+    p.exp_string("still here").unwrap();
     // Ctrl-D exits.
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
