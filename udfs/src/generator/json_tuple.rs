@@ -9,8 +9,8 @@ use datafusion::common::cast::as_string_array;
 use datafusion::logical_expr::Documentation;
 
 use super::{
-    GenerateCursor, GeneratedRows, Generator, GeneratorArg, arg_error, generator_doc, one_row_each,
-    utf8,
+    GenerateCursor, GeneratedRows, Generator, GeneratorArg, generator_doc, one_row_each,
+    string_tuple_arguments, string_tuple_fields, utf8,
 };
 
 /// `json_tuple(json, k1, ..., kn)` → `c0 ... c(n-1)` strings, one row per input row.
@@ -36,33 +36,11 @@ impl Generator for JsonTuple {
     }
 
     fn coerce_arguments(&self, args: &[GeneratorArg]) -> Result<Vec<DataType>> {
-        if args.len() < 2 {
-            return Err(arg_error(
-                "json_tuple",
-                format!(
-                    "takes at least 2 arguments (json, key1, ...), got {}",
-                    args.len()
-                ),
-            ));
-        }
-        for (i, a) in args.iter().enumerate() {
-            if !matches!(
-                a.data_type(),
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-            ) {
-                return Err(arg_error(
-                    "json_tuple",
-                    format!("argument {} must be a string, got {}", i + 1, a.data_type()),
-                ));
-            }
-        }
-        Ok(vec![DataType::Utf8; args.len()])
+        string_tuple_arguments("json_tuple", "json, key1, ...", args)
     }
 
     fn output_fields(&self, args: &[GeneratorArg]) -> Result<Vec<Field>> {
-        Ok((1..args.len())
-            .map(|i| Field::new(format!("c{}", i - 1), DataType::Utf8, true))
-            .collect())
+        Ok(string_tuple_fields(args))
     }
 
     fn generate(

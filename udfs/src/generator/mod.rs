@@ -204,3 +204,36 @@ pub(crate) fn utf8(array: &ArrayRef) -> Result<ArrayRef> {
         )?),
     }
 }
+
+/// Checks a `name(text, k1, ..., kn)` call: at least two arguments, all strings; asks for Utf8.
+pub(crate) fn string_tuple_arguments(
+    name: &str,
+    usage: &str,
+    args: &[GeneratorArg],
+) -> Result<Vec<DataType>> {
+    if args.len() < 2 {
+        return Err(arg_error(
+            name,
+            format!("takes at least 2 arguments ({usage}), got {}", args.len()),
+        ));
+    }
+    for (i, a) in args.iter().enumerate() {
+        if !matches!(
+            a.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+        ) {
+            return Err(arg_error(
+                name,
+                format!("argument {} must be a string, got {}", i + 1, a.data_type()),
+            ));
+        }
+    }
+    Ok(vec![DataType::Utf8; args.len()])
+}
+
+/// The string columns `c0 ... c(n-1)` of a `name(text, k1, ..., kn)` generator.
+pub(crate) fn string_tuple_fields(args: &[GeneratorArg]) -> Vec<Field> {
+    (1..args.len())
+        .map(|i| Field::new(format!("c{}", i - 1), DataType::Utf8, true))
+        .collect()
+}

@@ -10,8 +10,8 @@ use datafusion::logical_expr::Documentation;
 use url::Url;
 
 use super::{
-    GenerateCursor, GeneratedRows, Generator, GeneratorArg, arg_error, generator_doc, one_row_each,
-    utf8,
+    GenerateCursor, GeneratedRows, Generator, GeneratorArg, generator_doc, one_row_each,
+    string_tuple_arguments, string_tuple_fields, utf8,
 };
 
 /// `parse_url_tuple(url, p1, ..., pn)` → `c0 ... c(n-1)` strings, one row per input row.
@@ -38,33 +38,11 @@ impl Generator for ParseUrlTuple {
     }
 
     fn coerce_arguments(&self, args: &[GeneratorArg]) -> Result<Vec<DataType>> {
-        if args.len() < 2 {
-            return Err(arg_error(
-                "parse_url_tuple",
-                format!(
-                    "takes at least 2 arguments (url, part1, ...), got {}",
-                    args.len()
-                ),
-            ));
-        }
-        for (i, a) in args.iter().enumerate() {
-            if !matches!(
-                a.data_type(),
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-            ) {
-                return Err(arg_error(
-                    "parse_url_tuple",
-                    format!("argument {} must be a string, got {}", i + 1, a.data_type()),
-                ));
-            }
-        }
-        Ok(vec![DataType::Utf8; args.len()])
+        string_tuple_arguments("parse_url_tuple", "url, part1, ...", args)
     }
 
     fn output_fields(&self, args: &[GeneratorArg]) -> Result<Vec<Field>> {
-        Ok((1..args.len())
-            .map(|i| Field::new(format!("c{}", i - 1), DataType::Utf8, true))
-            .collect())
+        Ok(string_tuple_fields(args))
     }
 
     fn generate(
