@@ -1,16 +1,15 @@
 //! `json_tuple(json, k1, ..., kn)`: several top-level keys of a JSON object in one pass.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use datafusion::arrow::array::{Array, ArrayRef, StringBuilder};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::Result;
-use datafusion::common::cast::as_string_array;
 use datafusion::logical_expr::Documentation;
 
 use super::{
-    GenerateCursor, GeneratedRows, Generator, GeneratorArg, generator_doc, one_row_each,
-    string_tuple_arguments, string_tuple_fields, utf8,
+    GenerateCursor, GeneratedRows, Generator, GeneratorArg, generator_doc, string_tuple_arguments,
+    string_tuple_fields, string_tuple_generate,
 };
 
 /// `json_tuple(json, k1, ..., kn)` → `c0 ... c(n-1)` strings, one row per input row.
@@ -50,38 +49,20 @@ impl Generator for JsonTuple {
         cursor: &mut GenerateCursor,
         max_rows: usize,
     ) -> Result<GeneratedRows> {
-        let (row_ids, rows) = one_row_each(num_rows, cursor, max_rows);
-        let args = args.iter().map(utf8).collect::<Result<Vec<_>>>()?;
-        let json = as_string_array(&args[0])?;
-        let keys = args[1..]
-            .iter()
-            .map(|a| as_string_array(a))
-            .collect::<Result<Vec<_>>>()?;
-        let mut builders: Vec<StringBuilder> = keys.iter().map(|_| StringBuilder::new()).collect();
-        for r in rows {
-            let parsed = if json.is_valid(r) {
-                serde_json::from_str::<serde_json::Value>(json.value(r)).ok()
-            } else {
-                None
-            };
-            for (b, k) in builders.iter_mut().zip(&keys) {
-                let value = match (&parsed, k.is_valid(r)) {
-                    (Some(serde_json::Value::Object(map)), true) => map.get(k.value(r)),
-                    _ => None,
-                };
-                match value {
-                    None | Some(serde_json::Value::Null) => b.append_null(),
-                    Some(serde_json::Value::String(s)) => b.append_value(s),
-                    Some(other) => b.append_value(other.to_string()),
-                }
-            }
-        }
-        Ok(GeneratedRows {
-            row_ids,
-            columns: builders
-                .into_iter()
-                .map(|mut b| Arc::new(b.finish()) as ArrayRef)
-                .collect(),
-        })
+        string_tuple_generate(
+            args,
+            num_rows,
+            cursor,
+            max_rows,
+            |text| serde_json::from_str::<serde_json::Value>(text).ok(),
+            |json, key| match json {
+                serde_json::Value::Object(map) => match map.get(key)? {
+                    serde_json::Value::Null => None,
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                },
+                _ => None,
+            },
+        )
     }
 }

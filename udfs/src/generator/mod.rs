@@ -237,3 +237,46 @@ pub(crate) fn string_tuple_fields(args: &[GeneratorArg]) -> Vec<Field> {
         .map(|i| Field::new(format!("c{}", i - 1), DataType::Utf8, true))
         .collect()
 }
+
+/// Generates for a `name(text, k1, ..., kn)` generator: one row per input row, column `i` is
+/// `extract(parse(text), k_i)`. `parse` runs once per row; NULL text or key gives NULL.
+pub(crate) fn string_tuple_generate<P>(
+    args: &[ArrayRef],
+    num_rows: usize,
+    cursor: &mut GenerateCursor,
+    max_rows: usize,
+    parse: impl Fn(&str) -> Option<P>,
+    extract: impl Fn(&P, &str) -> Option<String>,
+) -> Result<GeneratedRows> {
+    use datafusion::arrow::array::{Array, StringBuilder};
+    use datafusion::common::cast::as_string_array;
+
+    let (row_ids, rows) = one_row_each(num_rows, cursor, max_rows);
+    let args = args.iter().map(utf8).collect::<Result<Vec<_>>>()?;
+    let text = as_string_array(&args[0])?;
+    let keys = args[1..]
+        .iter()
+        .map(|a| as_string_array(a))
+        .collect::<Result<Vec<_>>>()?;
+    let mut builders: Vec<StringBuilder> = keys.iter().map(|_| StringBuilder::new()).collect();
+    for r in rows {
+        let parsed = if text.is_valid(r) {
+            parse(text.value(r))
+        } else {
+            None
+        };
+        for (b, k) in builders.iter_mut().zip(&keys) {
+            b.append_option(match (&parsed, k.is_valid(r)) {
+                (Some(p), true) => extract(p, k.value(r)),
+                _ => None,
+            });
+        }
+    }
+    Ok(GeneratedRows {
+        row_ids,
+        columns: builders
+            .into_iter()
+            .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+            .collect(),
+    })
+}

@@ -1,17 +1,16 @@
 //! `parse_url_tuple(url, p1, ..., pn)`: several parts of a URL in one pass.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use datafusion::arrow::array::{Array, ArrayRef, StringBuilder};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::Result;
-use datafusion::common::cast::as_string_array;
 use datafusion::logical_expr::Documentation;
 use url::Url;
 
 use super::{
-    GenerateCursor, GeneratedRows, Generator, GeneratorArg, generator_doc, one_row_each,
-    string_tuple_arguments, string_tuple_fields, utf8,
+    GenerateCursor, GeneratedRows, Generator, GeneratorArg, generator_doc, string_tuple_arguments,
+    string_tuple_fields, string_tuple_generate,
 };
 
 /// `parse_url_tuple(url, p1, ..., pn)` → `c0 ... c(n-1)` strings, one row per input row.
@@ -52,35 +51,14 @@ impl Generator for ParseUrlTuple {
         cursor: &mut GenerateCursor,
         max_rows: usize,
     ) -> Result<GeneratedRows> {
-        let (row_ids, rows) = one_row_each(num_rows, cursor, max_rows);
-        let args = args.iter().map(utf8).collect::<Result<Vec<_>>>()?;
-        let urls = as_string_array(&args[0])?;
-        let parts = args[1..]
-            .iter()
-            .map(|a| as_string_array(a))
-            .collect::<Result<Vec<_>>>()?;
-        let mut builders: Vec<StringBuilder> = parts.iter().map(|_| StringBuilder::new()).collect();
-        for r in rows {
-            let url = if urls.is_valid(r) {
-                Url::parse(urls.value(r)).ok()
-            } else {
-                None
-            };
-            for (b, p) in builders.iter_mut().zip(&parts) {
-                let value = match (&url, p.is_valid(r)) {
-                    (Some(u), true) => url_part(u, p.value(r)),
-                    _ => None,
-                };
-                b.append_option(value);
-            }
-        }
-        Ok(GeneratedRows {
-            row_ids,
-            columns: builders
-                .into_iter()
-                .map(|mut b| Arc::new(b.finish()) as ArrayRef)
-                .collect(),
-        })
+        string_tuple_generate(
+            args,
+            num_rows,
+            cursor,
+            max_rows,
+            |text| Url::parse(text).ok(),
+            url_part,
+        )
     }
 }
 
