@@ -175,3 +175,32 @@ async fn user_defined_generator_in_lateral_view_select_list_and_from() {
             .any(|l| l.contains("char_ngrams(text, n)"))
     );
 }
+
+#[tokio::test]
+async fn every_generator_and_hive_function_is_documented() {
+    let mut ctx = ApiaryContext::new().await.unwrap();
+    let mut names: Vec<String> = apiary::udfs::all_generators()
+        .iter()
+        .map(|g| g.name().to_string())
+        .collect();
+    names.extend(
+        apiary::udfs::hive::all_scalar_functions()
+            .iter()
+            .map(|f| f.name().to_string()),
+    );
+    names.extend(
+        apiary::udfs::hive::all_aggregate_functions()
+            .iter()
+            .map(|f| f.name().to_string()),
+    );
+    assert!(names.len() >= 20, "{names:?}");
+    for name in names {
+        let b = query(&mut ctx, &format!("DESCRIBE FUNCTION {name}")).await;
+        let lines = strings(&b, 0);
+        assert!(lines[0].starts_with("Usage: "), "{name}: {lines:?}");
+        assert!(
+            lines.iter().any(|l| l == "Example:"),
+            "{name} has no example: {lines:?}"
+        );
+    }
+}
