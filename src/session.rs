@@ -216,7 +216,13 @@ impl ApiaryContext {
                         None => format!("{key} is undefined"),
                     }
                 } else {
-                    match self.variables.lookup(&name) {
+                    // `SET k` shows the configuration variable k (SET's own namespace).
+                    let value = if name.contains(':') {
+                        self.variables.lookup(&name)
+                    } else {
+                        self.variables.hiveconf.get(&name).cloned()
+                    };
+                    match value {
                         Some(v) => format!("{name}={v}"),
                         None => format!("{name} is undefined"),
                     }
@@ -412,13 +418,12 @@ impl ApiaryContext {
             }
             None if known => vec![format!("Function '{name}' has no documentation")],
             None => {
+                // Hive answers a row, not an error.
                 let names = self.function_names();
                 let hint = closest(&lower, names.iter().map(String::as_str))
                     .map(|s| format!(" Did you mean '{s}'?"))
                     .unwrap_or_default();
-                return Err(ApiaryError::DataFusion(DataFusionError::Plan(format!(
-                    "Function '{name}' does not exist.{hint}"
-                ))));
+                vec![format!("Function '{name}' does not exist.{hint}")]
             }
         };
         Ok(rows_output("tab_name", lines))

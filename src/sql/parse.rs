@@ -18,7 +18,8 @@ use super::rewrite::{FunctionKinds, rewrite_statement};
 pub fn parse_statements(text: &str, kinds: &dyn FunctionKinds) -> Result<Vec<DFStatement>> {
     let mut statements = match parse_with(&HiveDialect {}, text) {
         Ok(s) => s,
-        Err(hive_error) => parse_with(&GenericDialect {}, text).map_err(|_| hive_error)?,
+        Err(hive_error) => parse_with(&GenericDialect {}, text)
+            .map_err(|_| locate_end_of_input(hive_error, text))?,
     };
     for s in statements.iter_mut() {
         rewrite_statement(s, kinds)?;
@@ -35,4 +36,31 @@ fn parse_with(dialect: &dyn Dialect, text: &str) -> Result<Vec<DFStatement>> {
         .with_dialect(dialect)
         .build()?;
     Ok(parser.parse_statements()?.into_iter().collect())
+}
+
+/// sqlparser reports "found: EOF" without a position: add the end of the statement's.
+fn locate_end_of_input(error: DataFusionError, text: &str) -> DataFusionError {
+    let message = error.to_string();
+    if !message.contains("found: EOF") || message.contains("Line:") {
+        return error;
+    }
+    let trimmed = text.trim_end();
+    let line = trimmed.lines().count().max(1);
+    let column = trimmed.lines().last().map_or(0, |l| l.chars().count()) + 1;
+    match error {
+        DataFusionError::SQL(e, _) => {
+            use datafusion::sql::sqlparser::parser::ParserError;
+            let inner = match *e {
+                ParserError::ParserError(m) => m,
+                other => other.to_string(),
+            };
+            DataFusionError::SQL(
+                Box::new(ParserError::ParserError(format!(
+                    "{inner} at Line: {line}, Column: {column} (end of input)"
+                ))),
+                None,
+            )
+        }
+        other => other,
+    }
 }

@@ -31,7 +31,13 @@ pub trait FunctionKinds {
 /// Rewrites one parsed statement in place.
 pub fn rewrite_statement(statement: &mut DFStatement, kinds: &dyn FunctionKinds) -> Result<()> {
     match statement {
-        DFStatement::Statement(s) => visit(s.as_mut(), kinds),
+        DFStatement::Statement(s) => {
+            // Views live in the session today, so Hive's TEMPORARY VIEW is an ordinary one.
+            if let datafusion::sql::sqlparser::ast::Statement::CreateView(view) = s.as_mut() {
+                view.temporary = false;
+            }
+            visit(s.as_mut(), kinds)
+        }
         DFStatement::CopyTo(copy) => match &mut copy.source {
             CopyToSource::Query(q) => visit(q.as_mut(), kinds),
             CopyToSource::Relation(_) => Ok(()),
@@ -175,6 +181,15 @@ impl Rewriter<'_> {
             aggregates |= agg;
             let at_top =
                 matches!(expr, Expr::Function(f) if self.kinds.is_generator(&function_name(f)));
+            if let Expr::Function(f) = expr
+                && at_top
+                && f.over.is_some()
+            {
+                return Err(DataFusionError::Plan(format!(
+                    "generator {} cannot be used as a window function (OVER)",
+                    function_name(f)
+                )));
+            }
             match (found.len(), at_top) {
                 (0, _) => {
                     if aliases.len() > 1 {

@@ -12,8 +12,8 @@ pub struct Variables {
 }
 
 impl Variables {
-    /// The value `${name}` stands for, if any (Hive's order: system/env prefixes, hivevar:,
-    /// hiveconf:, then an unprefixed name in hiveconf, then in hivevar).
+    /// The value `${name}` stands for, if any, as Hive's `VariableSubstitution` resolves it:
+    /// `env:`, `system:`, `hiveconf:` and `hivevar:` prefixes; an unprefixed name is a hivevar.
     pub fn lookup(&self, name: &str) -> Option<String> {
         if let Some(env) = name.strip_prefix("env:") {
             return std::env::var(env).ok();
@@ -27,15 +27,20 @@ impl Variables {
         if let Some(k) = name.strip_prefix("system:") {
             return std::env::var(k).ok();
         }
-        self.hiveconf
-            .get(name)
-            .or_else(|| self.hivevar.get(name))
-            .cloned()
+        self.hivevar.get(name).cloned()
     }
 
     /// Replaces every `${name}` that has a value; unknown ones stay as written (as in Hive).
     /// Values may themselves hold `${...}`: substitution repeats, at most 40 rounds.
+    /// `SET hive.variable.substitute=false` turns substitution off.
     pub fn substitute(&self, text: &str) -> String {
+        if self
+            .hiveconf
+            .get("hive.variable.substitute")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+        {
+            return text.to_string();
+        }
         let mut current = text.to_string();
         for _ in 0..40 {
             let next = self.substitute_once(&current);
@@ -93,6 +98,7 @@ mod tests {
         let mut v = Variables::default();
         v.hivevar.insert("tbl".into(), "words".into());
         v.hiveconf.insert("n".into(), "3".into());
+        v.hiveconf.insert("only_conf".into(), "x".into());
         v.hivevar.insert("q".into(), "SELECT * FROM ${tbl}".into());
         assert_eq!(
             v.substitute("SELECT * FROM ${hivevar:tbl} LIMIT ${hiveconf:n} -- ${nope}"),
@@ -100,5 +106,10 @@ mod tests {
         );
         assert_eq!(v.substitute("${q}"), "SELECT * FROM words");
         assert_eq!(v.substitute("${unclosed"), "${unclosed");
+        // An unprefixed name is a hivevar: hiveconf values need ${hiveconf:...}.
+        assert_eq!(v.substitute("${only_conf}"), "${only_conf}");
+        v.hiveconf
+            .insert("hive.variable.substitute".into(), "false".into());
+        assert_eq!(v.substitute("${tbl}"), "${tbl}");
     }
 }

@@ -62,11 +62,6 @@ fn element_fields(name: &str, args: &[GeneratorArg]) -> Result<Vec<Field>> {
             ]),
             other => exec_err!("{name}: malformed map entries type {other}"),
         },
-        DataType::Null => Ok(vec![Field::new(
-            if name == "posexplode" { "val" } else { "col" },
-            DataType::Null,
-            true,
-        )]),
         other => Err(arg_error(
             name,
             format!("argument 1 must be an array or a map, got {other}"),

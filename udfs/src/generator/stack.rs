@@ -74,6 +74,10 @@ fn shape(args: &[GeneratorArg]) -> Result<(usize, usize)> {
     Ok((n, k.div_ceil(n)))
 }
 
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
 impl Generator for Stack {
     fn name(&self) -> &str {
         "stack"
@@ -90,6 +94,21 @@ impl Generator for Stack {
         for c in 0..cols {
             let mut common = DataType::Null;
             for (i, v) in values.iter().enumerate().skip(c).step_by(cols) {
+                // As Hive: the values of one column share a type family; a string never
+                // silently becomes a number or the reverse.
+                if !matches!(common, DataType::Null)
+                    && !matches!(v.data_type(), DataType::Null)
+                    && is_string(&common) != is_string(v.data_type())
+                {
+                    return Err(arg_error(
+                        "stack",
+                        format!(
+                            "argument {} has type {} but column col{c} has type {common}",
+                            i + 2,
+                            v.data_type()
+                        ),
+                    ));
+                }
                 common = comparison_coercion(&common, v.data_type()).ok_or_else(|| {
                     arg_error(
                         "stack",

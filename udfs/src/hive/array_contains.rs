@@ -2,7 +2,7 @@
 //!
 //! DataFusion's `array_contains` is an alias of `array_has`, which returns NULL when the
 //! value is NULL. Here, as in Hive, NULL elements never match and a NULL value gives false;
-//! a NULL array gives NULL. Elements of any comparable type match, structs and arrays
+//! a NULL array gives false (Hive checks the list's size, -1 for NULL). Elements of any comparable type match, structs and arrays
 //! included (floating point values compare by their total order: NaN equals NaN).
 
 use std::sync::{Arc, LazyLock};
@@ -45,7 +45,7 @@ static DOC: LazyLock<Documentation> = LazyLock::new(|| {
     hive_doc(
         DOC_SECTION_ARRAY,
         "Returns true if array has an element equal to value. NULL elements never match and \
-         a NULL value gives false; a NULL array gives NULL.",
+         a NULL value or a NULL array gives false.",
         "array_contains(array, value)",
         "SELECT array_contains(array(1, 2, 3), 2), array_contains(array('a'), 'b');\n-- true, false",
     )
@@ -68,7 +68,7 @@ fn contains(lists: &ArrayRef, needles: &ArrayRef) -> Result<ArrayRef> {
     let found: BooleanArray = (0..lists.len())
         .map(|row| {
             if lists.is_null(row) {
-                return None;
+                return Some(false);
             }
             if needle_nulls.as_ref().is_some_and(|n| n.is_null(row)) {
                 return Some(false);
