@@ -5,7 +5,8 @@
 //! Rewriting the tokens first gives one AST shape for every form:
 //! `LATERAL VIEW [OUTER] g(args) v [AS] a, b` → `CROSS|OUTER APPLY g(args) AS v(a, b)`.
 //! The same pass turns a select item's multi-column alias `g(x) AS (a, b)`, which sqlparser
-//! cannot parse, into one marked alias that the AST rewrite splits again.
+//! cannot parse, into one marked alias that the AST rewrite splits again; and a double-quoted
+//! word becomes a string literal, as in Hive.
 
 use datafusion::common::{DataFusionError, Result};
 use datafusion::sql::sqlparser::keywords::Keyword;
@@ -107,6 +108,17 @@ pub fn rewrite_tokens(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>> 
                 i = next;
                 continue;
             }
+        }
+        // Hive: "text" is a string literal, as 'text' is (`name` quotes identifiers).
+        if let Token::Word(w) = t
+            && w.quote_style == Some('"')
+        {
+            out.push(with_span(
+                Token::SingleQuotedString(w.value.clone()),
+                &c.tokens[i],
+            ));
+            i += 1;
+            continue;
         }
         if is_keyword(t, Keyword::AS)
             && let Some((alias, next)) = multi_alias(&c, &out, i)

@@ -11,11 +11,11 @@ use std::ops::ControlFlow;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::sql::parser::{CopyToSource, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Ident, Join,
-    JoinOperator, ObjectName, ObjectNamePart, Query, Select, SelectItem,
-    SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableAliasColumnDef, TableFactor,
-    TableFunctionArgs, TableWithJoins, Visit, VisitMut, Visitor, VisitorMut,
-    WildcardAdditionalOptions,
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments,
+    GroupByExpr, Ident, Join, JoinOperator, ObjectName, ObjectNamePart, OrderBy, OrderByExpr,
+    OrderByKind, OrderByOptions, Query, Select, SelectItem, SelectItemQualifiedWildcardKind,
+    SetExpr, TableAlias, TableAliasColumnDef, TableFactor, TableFunctionArgs, TableWithJoins,
+    UnaryOperator, Visit, VisitMut, Visitor, VisitorMut, WildcardAdditionalOptions,
 };
 
 use super::lateral::MULTI_ALIAS_SEPARATOR;
@@ -63,10 +63,77 @@ impl VisitorMut for Rewriter<'_> {
     type Break = DataFusionError;
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Self::Break> {
+        hive_sort_clauses(query);
         match self.rewrite_set_expr(query.body.as_mut()) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => ControlFlow::Break(e),
         }
+    }
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
+        // `a [NOT] RLIKE|REGEXP p` → `[NOT] regexp_like(a, p)` (Java's find(): a partial match).
+        if let Expr::RLike {
+            negated,
+            expr: subject,
+            pattern,
+            ..
+        } = expr
+        {
+            let call = Expr::Function(Function {
+                name: ObjectName::from(vec![ident("regexp_like")]),
+                uses_odbc_syntax: false,
+                parameters: FunctionArguments::None,
+                args: FunctionArguments::List(FunctionArgumentList {
+                    duplicate_treatment: None,
+                    args: vec![
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(subject.as_ref().clone())),
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(pattern.as_ref().clone())),
+                    ],
+                    clauses: vec![],
+                }),
+                filter: None,
+                null_treatment: None,
+                over: None,
+                within_group: vec![],
+            });
+            *expr = if *negated {
+                Expr::UnaryOp {
+                    op: UnaryOperator::Not,
+                    expr: Box::new(Expr::Nested(Box::new(call))),
+                }
+            } else {
+                call
+            };
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Hive's `SORT BY`, `DISTRIBUTE BY` and `CLUSTER BY` choose reducers and sort within each;
+/// on one engine the reducer split is invisible, so `SORT BY x` and `CLUSTER BY x` order the
+/// result by x (a valid answer: Hive guarantees no order across reducers) and
+/// `DISTRIBUTE BY` alone changes nothing.
+fn hive_sort_clauses(query: &mut Query) {
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
+    let sort_by = std::mem::take(&mut select.sort_by);
+    let cluster_by = std::mem::take(&mut select.cluster_by);
+    select.distribute_by.clear();
+    let mut order: Vec<OrderByExpr> = sort_by;
+    order.extend(cluster_by.into_iter().map(|expr| OrderByExpr {
+        expr,
+        options: OrderByOptions {
+            asc: None,
+            nulls_first: None,
+        },
+        with_fill: None,
+    }));
+    if !order.is_empty() && query.order_by.is_none() {
+        query.order_by = Some(OrderBy {
+            kind: OrderByKind::Expressions(order),
+            interpolate: None,
+        });
     }
 }
 
