@@ -11,7 +11,7 @@ use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-use super::{evaluate_rowwise, hive_arg_error, hive_doc};
+use super::{evaluate_rowwise, hive_arg_error, hive_doc, is_string_or_null};
 
 /// `concat_ws(sep, str_or_array, …)` → `string`.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -38,7 +38,8 @@ static DOC: LazyLock<Documentation> = LazyLock::new(|| {
     hive_doc(
         DOC_SECTION_STRING,
         "Joins the strings, and the elements of the arrays of strings, with the separator \
-         sep. NULL strings and NULL elements are skipped; a NULL separator gives NULL.",
+         sep. NULL strings and NULL elements are skipped; a NULL separator gives NULL. \
+         Arguments of other types (numbers, booleans, arrays of numbers) are refused.",
         "concat_ws(sep, str_or_array1, str_or_array2, ...)",
         "SELECT concat_ws('-', 'a', array('b', NULL, 'c'), NULL, 'd');\n-- a-b-c-d",
     )
@@ -144,11 +145,11 @@ impl ScalarUDFImpl for ConcatWsFunc {
             .enumerate()
             .map(|(i, t)| match t {
                 DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _)
-                    if i > 0 && !f.data_type().is_nested() =>
+                    if i > 0 && is_string_or_null(f.data_type()) =>
                 {
                     Ok(DataType::new_list(DataType::Utf8, true))
                 }
-                t if !t.is_nested() => Ok(DataType::Utf8),
+                t if is_string_or_null(t) => Ok(DataType::Utf8),
                 other => Err(hive_arg_error(
                     self.name(),
                     format!(
@@ -219,10 +220,51 @@ mod tests {
         let f = ConcatWsFunc::new();
         assert!(f.coerce_types(&[DataType::Utf8]).is_err());
         let ok = f
-            .coerce_types(&[DataType::Utf8, DataType::new_list(DataType::Int32, true)])
+            .coerce_types(&[DataType::Utf8, DataType::new_list(DataType::Utf8View, true)])
             .unwrap();
         assert_eq!(ok[1], DataType::new_list(DataType::Utf8, true));
         let nested = DataType::new_list(DataType::new_list(DataType::Utf8, true), true);
         assert!(f.coerce_types(&[DataType::Utf8, nested]).is_err());
+    }
+
+    #[test]
+    fn only_strings_and_arrays_of_strings_are_taken() {
+        let f = ConcatWsFunc::new();
+        let ok = f
+            .coerce_types(&[
+                DataType::Utf8View,
+                DataType::LargeUtf8,
+                DataType::Null,
+                DataType::new_list(DataType::Utf8, true),
+                DataType::new_large_list(DataType::Null, true),
+            ])
+            .unwrap();
+        assert_eq!(ok[..3], [DataType::Utf8, DataType::Utf8, DataType::Utf8]);
+        assert_eq!(ok[4], DataType::new_list(DataType::Utf8, true));
+
+        let err = f
+            .coerce_types(&[DataType::Utf8, DataType::Utf8, DataType::Int64])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "concat_ws: argument 3 must be a string or an array of strings, got Int64"
+            ),
+            "{err}"
+        );
+        let err = f
+            .coerce_types(&[DataType::Utf8, DataType::new_list(DataType::Int32, true)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("argument 2 must be a string or an array of strings"),
+            "{err}"
+        );
+        assert!(
+            f.coerce_types(&[DataType::Utf8, DataType::Boolean])
+                .is_err()
+        );
+        let separator_list = DataType::new_list(DataType::Utf8, true);
+        assert!(f.coerce_types(&[separator_list, DataType::Utf8]).is_err());
     }
 }

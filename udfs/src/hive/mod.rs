@@ -1,10 +1,10 @@
 //! Hive built-in functions, with Hive's semantics where DataFusion's differ.
 //!
 //! Each file holds one function family. Functions DataFusion already implements the Hive way
-//! (`named_struct`, `map_keys`, `map_values`) are not redefined here; the ones below either
-//! do not exist in DataFusion under the Hive name or behave differently, and registering
-//! them replaces DataFusion's function of the same name (`struct`, `map`, `nvl`,
-//! `concat_ws`, `array_contains`).
+//! (`named_struct`) are not redefined here; the ones below either do not exist in DataFusion
+//! under the Hive name or behave differently, and registering them replaces DataFusion's
+//! function of the same name (`struct`, `map`, `nvl`, `concat_ws`, `array_contains`,
+//! `map_keys`, `map_values`).
 //!
 //! Two Hive constructors cannot be reached through the function registry alone, because
 //! DataFusion's SQL planner rewrites them before it looks functions up: `map(k1, v1, …)` and
@@ -20,6 +20,7 @@ mod conditional;
 mod get_json_object;
 mod java_split;
 mod map;
+mod map_keys_values;
 mod planner;
 mod regex_cache;
 mod size;
@@ -34,6 +35,7 @@ mod sql_tests;
 use std::sync::Arc;
 
 use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{AggregateUDF, ColumnarValue, DocSection, Documentation, ScalarUDF};
@@ -45,6 +47,7 @@ pub use concat_ws::ConcatWsFunc;
 pub use conditional::{IfFunc, NullTestFunc, NvlFunc};
 pub use get_json_object::GetJsonObjectFunc;
 pub use map::MapFunc;
+pub use map_keys_values::MapPartFunc;
 pub use planner::HiveExprPlanner;
 pub use size::SizeFunc;
 pub use sort_array::SortArrayFunc;
@@ -57,6 +60,8 @@ pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
     vec![
         Arc::new(ScalarUDF::from(ArrayFunc::new())),
         Arc::new(ScalarUDF::from(MapFunc::new())),
+        Arc::new(ScalarUDF::from(MapPartFunc::keys())),
+        Arc::new(ScalarUDF::from(MapPartFunc::values())),
         Arc::new(ScalarUDF::from(StructFunc::new())),
         Arc::new(ScalarUDF::from(SplitFunc::new())),
         Arc::new(ScalarUDF::from(SizeFunc::new())),
@@ -101,6 +106,16 @@ pub(crate) fn hive_doc(
 /// The error for a function called with arguments it cannot take, naming the function.
 pub(crate) fn hive_arg_error(name: &str, message: impl std::fmt::Display) -> DataFusionError {
     DataFusionError::Plan(format!("{name}: {message}"))
+}
+
+/// Whether a type is one of Hive's string types (string, char, varchar: `Utf8` in any of
+/// Arrow's layouts) or an untyped NULL, for functions that, like Hive's, refuse the rest.
+pub(crate) fn is_string_or_null(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
+        DataType::Dictionary(_, value) => is_string_or_null(value),
+        _ => false,
+    }
 }
 
 /// Runs a row-wise `kernel` on the arguments: scalars are expanded to arrays first, and

@@ -132,6 +132,58 @@ async fn planning_errors_name_the_function() {
 }
 
 #[tokio::test]
+async fn hive_type_rules_for_string_functions() {
+    let err = query_error("SELECT concat_ws(',', 1, 'a')").await;
+    assert!(
+        err.contains("concat_ws: argument 2 must be a string or an array of strings, got Int64"),
+        "{err}"
+    );
+    let err = query_error("SELECT concat_ws('|', array(1, 2))").await;
+    assert!(
+        err.contains("argument 2 must be a string or an array"),
+        "{err}"
+    );
+    let err = query_error("SELECT str_to_map(1)").await;
+    assert!(
+        err.contains("str_to_map: argument 1 must be a string"),
+        "{err}"
+    );
+    assert_eq!(
+        query(
+            "SELECT concat_ws(arrow_cast('-', 'Utf8View'), arrow_cast('a', 'LargeUtf8'), NULL, 'b')"
+        )
+        .await,
+        ["a-b"]
+    );
+}
+
+#[tokio::test]
+async fn map_keys_and_values_of_a_null_map_are_empty() {
+    let sql = "SELECT map_keys(m), map_values(m) FROM (VALUES (map('a', 1)), (NULL)) t(m)";
+    assert_eq!(query(sql).await, ["[a] [1]", "[] []"]);
+    assert_eq!(
+        query("SELECT arrow_typeof(map_keys(map('a', 1))), arrow_typeof(map_values(map('a', 1)))")
+            .await,
+        ["List(Utf8) List(Int64)"]
+    );
+    let err = query_error("SELECT map_values(array(1))").await;
+    assert!(
+        err.contains("map_values: argument 1 must be a map"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_map_planner_takes_no_pairs_as_an_empty_string_map() {
+    // `map()` itself is refused by DataFusion's SQL planner before any ExprPlanner runs;
+    // `make_map()` reaches the same planner hook with no arguments.
+    assert_eq!(
+        query("SELECT make_map(), arrow_typeof(make_map())").await,
+        ["{} Map(\"entries\": non-null Struct(\"key\": non-null Utf8, \"value\": Utf8), unsorted)"]
+    );
+}
+
+#[tokio::test]
 async fn every_function_is_documented() {
     for udf in all_scalar_functions() {
         let doc = udf.documentation().unwrap();

@@ -22,8 +22,7 @@ use datafusion::logical_expr::{
 use super::java_split::java_split;
 use super::map::map_type;
 use super::regex_cache::{PatternArg, RegexCache};
-use super::split::coerce_to_utf8;
-use super::{hive_arg_error, hive_doc};
+use super::{hive_arg_error, hive_doc, is_string_or_null};
 
 /// `str_to_map(text [, pair_delimiter [, key_value_delimiter]])` → `map<string, string>`.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -54,7 +53,7 @@ static DOC: LazyLock<Documentation> = LazyLock::new(|| {
         "Splits text into key/value pairs with two regular expressions: pair_delimiter \
          (default ',') between pairs and key_value_delimiter (default ':') between a key and \
          its value. A pair without key_value_delimiter gets a NULL value; a repeated key keeps \
-         its last value. Returns NULL if any argument is NULL.",
+         its last value. Returns NULL if any argument is NULL. All arguments must be strings.",
         "str_to_map(text [, pair_delimiter [, key_value_delimiter]])",
         "SELECT str_to_map('a:1,b:2,a:3');\n-- {a: 3, b: 2}",
     )
@@ -144,7 +143,21 @@ impl ScalarUDFImpl for StrToMapFunc {
                 ),
             ));
         }
-        coerce_to_utf8(self.name(), arg_types)
+        // Hive: "All argument should be string/character type"; numbers are not converted.
+        arg_types
+            .iter()
+            .enumerate()
+            .map(|(i, arg_type)| {
+                if is_string_or_null(arg_type) {
+                    Ok(DataType::Utf8)
+                } else {
+                    Err(hive_arg_error(
+                        self.name(),
+                        format!("argument {} must be a string, got {arg_type}", i + 1),
+                    ))
+                }
+            })
+            .collect()
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
@@ -246,6 +259,26 @@ mod tests {
         assert_eq!(rows[1].as_ref().unwrap(), &pairs(&[("", None)]));
         assert!(rows[2].is_none());
         assert!(rows[3].as_ref().unwrap().is_empty());
+    }
+
+    #[test]
+    fn only_string_arguments_are_taken() {
+        let f = StrToMapFunc::new();
+        assert_eq!(
+            f.coerce_types(&[DataType::Utf8View, DataType::Null, DataType::LargeUtf8])
+                .unwrap(),
+            vec![DataType::Utf8; 3]
+        );
+        let err = f.coerce_types(&[DataType::Int64]).unwrap_err().to_string();
+        assert!(
+            err.contains("str_to_map: argument 1 must be a string, got Int64"),
+            "{err}"
+        );
+        let err = f
+            .coerce_types(&[DataType::Utf8, DataType::Utf8, DataType::Boolean])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("argument 3 must be a string"), "{err}");
     }
 
     #[test]
