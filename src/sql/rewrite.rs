@@ -71,6 +71,14 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
+        // Hive's `map()` is an empty map; DataFusion's planner refuses `map` without
+        // arguments before any hook runs, so call the Hive planner's `make_map()` instead.
+        if let Expr::Function(f) = expr
+            && function_name(f) == "map"
+            && matches!(&f.args, FunctionArguments::List(l) if l.args.is_empty())
+        {
+            f.name = ObjectName::from(vec![ident("make_map")]);
+        }
         // `a [NOT] RLIKE|REGEXP p` → `[NOT] regexp_like(a, p)` (Java's find(): a partial match).
         if let Expr::RLike {
             negated,

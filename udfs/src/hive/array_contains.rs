@@ -2,8 +2,9 @@
 //!
 //! DataFusion's `array_contains` is an alias of `array_has`, which returns NULL when the
 //! value is NULL. Here, as in Hive, NULL elements never match and a NULL value gives false;
-//! a NULL array gives false (Hive checks the list's size, -1 for NULL). Elements of any comparable type match, structs and arrays
-//! included (floating point values compare by their total order: NaN equals NaN).
+//! a NULL array gives false (Hive checks the list's size, -1 for NULL). Elements of any
+//! comparable type match, structs and arrays included (floating point values compare by
+//! their total order: NaN equals NaN).
 
 use std::sync::{Arc, LazyLock};
 
@@ -164,7 +165,13 @@ mod tests {
         let out = contains(&lists, &needles).unwrap();
         assert_eq!(
             out.as_boolean().iter().collect::<Vec<_>>(),
-            vec![Some(true), Some(false), None, Some(false), Some(false)]
+            vec![
+                Some(true),
+                Some(false),
+                Some(false),
+                Some(false),
+                Some(false)
+            ]
         );
     }
 
