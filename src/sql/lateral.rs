@@ -10,7 +10,7 @@
 
 use datafusion::common::{DataFusionError, Result};
 use datafusion::sql::sqlparser::keywords::Keyword;
-use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Word};
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace, Word};
 
 /// Separator inside a marked multi-column alias (a character no identifier contains).
 pub const MULTI_ALIAS_SEPARATOR: char = '\u{1}';
@@ -132,6 +132,10 @@ pub fn rewrite_tokens(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>> 
         i += 1;
     }
     Ok(out)
+}
+
+fn space(like: &TokenWithSpan) -> TokenWithSpan {
+    with_span(Token::Whitespace(Whitespace::Space), like)
 }
 
 fn with_span(token: Token, like: &TokenWithSpan) -> TokenWithSpan {
