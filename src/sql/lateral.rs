@@ -232,26 +232,14 @@ fn lateral_view(
     let lead = &c.tokens[start];
     let mut out = vec![
         with_span(word(if outer { "OUTER" } else { "CROSS" }), lead),
-        with_span(
-            Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space),
-            lead,
-        ),
+        space(lead),
         with_span(word("APPLY"), lead),
-        with_span(
-            Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space),
-            lead,
-        ),
+        space(lead),
     ];
     out.extend(c.tokens[call_start..call_end].iter().cloned());
-    out.push(with_span(
-        Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space),
-        lead,
-    ));
+    out.push(space(lead));
     out.push(with_span(word("AS"), lead));
-    out.push(with_span(
-        Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space),
-        lead,
-    ));
+    out.push(space(lead));
     out.push(c.tokens[view].clone());
     if !columns.is_empty() {
         out.push(with_span(Token::LParen, lead));
@@ -263,10 +251,7 @@ fn lateral_view(
         }
         out.push(with_span(Token::RParen, lead));
     }
-    out.push(with_span(
-        Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space),
-        lead,
-    ));
+    out.push(space(lead));
     // Continue right after the last consumed token (keep the whitespace that followed it).
     let consumed = columns.last().copied().unwrap_or(view) + 1;
     Ok((out, consumed))
