@@ -134,7 +134,12 @@ fn write_data(path: &std::path::Path, rows: usize, seed: u64) -> Result<()> {
 async fn run_query(ctx: &ApiaryContext, sql: &str) -> Result<(Duration, Vec<RecordBatch>)> {
     let started = Instant::now();
     let plan = ctx.plan_sql(sql).await?.remove(0);
-    let batches = ctx.session().execute_logical_plan(plan).await?.collect().await?;
+    let batches = ctx
+        .session()
+        .execute_logical_plan(plan)
+        .await?
+        .collect()
+        .await?;
     Ok((started.elapsed(), batches))
 }
 
