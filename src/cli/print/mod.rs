@@ -1,0 +1,341 @@
+//! Writing query results the way a Hive user expects: a box table, CSV, TSV or NDJSON.
+//!
+//! Every cell goes through one formatter, [`hive_text`]'s rules: values as the Hive CLI
+//! prints them (`1.0`, `2024-01-02 03:04:05`, `["a",null]`, `{"k":1}`). The line formats
+//! (CSV, TSV, JSON) write each batch as it arrives; only the table waits for the whole
+//! result, because its column widths depend on every row.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::ops::Range;
+
+use datafusion::arrow::array::{
+    Array, AsArray, FixedSizeListArray, Float16Array, Float32Array, Float64Array, GenericListArray,
+    GenericListViewArray, LargeStringArray, MapArray, RecordBatch, StringArray, StringViewArray,
+};
+use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::datatypes::{
+    ArrowNativeType, DataType, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type,
+    Int32Type, Int64Type, Schema, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
+use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::util::display::{ArrayFormatter, DurationFormat, FormatOptions};
+use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::SendableRecordBatchStream;
+use futures::StreamExt;
+
+/// How query results are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// A box table with aligned columns.
+    #[default]
+    Table,
+    /// Comma-separated values with a header row (RFC 4180 quoting), one line per row.
+    Csv,
+    /// Tab-separated values with a header row; NULL as `NULL`, specials backslash-escaped.
+    Tsv,
+    /// One JSON object per row (NDJSON), keyed by column name.
+    Json,
+}
+
+/// The widest a table cell gets, in characters; longer text ends in `…`.
+const MAX_CELL_WIDTH: usize = 60;
+
+/// How arrow's own formatter writes the scalars Apiary does not format itself.
+const OPTIONS: FormatOptions<'static> = FormatOptions::new()
+    .with_display_error(true)
+    .with_date_format(Some("%Y-%m-%d"))
+    .with_datetime_format(Some("%Y-%m-%d"))
+    .with_timestamp_format(Some("%Y-%m-%d %H:%M:%S%.f"))
+    .with_timestamp_tz_format(Some("%Y-%m-%d %H:%M:%S%.f"))
+    .with_duration_format(DurationFormat::Pretty);
+
+/// Writes `stream` to `out` in `format` and returns the number of rows written.
+///
+/// A result without columns (DDL, `SET`) is run to its end and prints nothing. Errors from
+/// `out` (a closed pipe among them) come back as [`DataFusionError::IoError`].
+pub async fn print_stream(
+    out: &mut (dyn Write + Send),
+    mut stream: SendableRecordBatchStream,
+    format: OutputFormat,
+) -> Result<usize> {
+    if stream.schema().fields().is_empty() {
+        while let Some(batch) = stream.next().await {
+            batch?;
+        }
+        return Ok(0);
+    }
+    match format {
+        OutputFormat::Table => print_table(out, stream).await,
+        OutputFormat::Csv | OutputFormat::Tsv | OutputFormat::Json => {
+            print_lines(out, stream, format).await
+        }
+    }
+}
+
+/// The text the Hive CLI shows for `array[row]`; `None` for NULL (or a row past the end).
+///
+/// Scalars print bare (`abc`, `1.0`, `2024-01-02 03:04:05.5`); collections print compact,
+/// with strings quoted inside them: `[1,2]`, `{"k":"v"}`, `{1:"a"}`, `{"x":null}`.
+pub fn hive_text(array: &dyn Array, row: usize) -> Option<String> {
+    if row >= array.len() {
+        return None;
+    }
+    match CellFormatter::try_new(array) {
+        Ok(formatter) => formatter.hive_text(row),
+        Err(e) => Some(format!("ERROR: {e}")),
+    }
+}
+
+/// CSV, TSV and JSON: a header (not for JSON), then each batch as it arrives.
+async fn print_lines(
+    out: &mut (dyn Write + Send),
+    mut stream: SendableRecordBatchStream,
+    format: OutputFormat,
+) -> Result<usize> {
+    let schema = stream.schema();
+    let mut buf = String::new();
+    write_header(&mut buf, &schema, format);
+    emit(out, &mut buf)?;
+    let mut rows = 0;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        write_rows(&mut buf, &schema, &batch, format)?;
+        emit(out, &mut buf)?;
+        rows += batch.num_rows();
+    }
+    Ok(rows)
+}
+
+/// The header line of the line formats; JSON has none.
+fn write_header(buf: &mut String, schema: &Schema, format: OutputFormat) {
+    let (separator, push): (char, fn(&mut String, &str)) = match format {
+        OutputFormat::Csv => (',', push_csv_field),
+        OutputFormat::Tsv => ('\t', push_tsv_field),
+        OutputFormat::Json | OutputFormat::Table => return,
+    };
+    for (i, field) in schema.fields().iter().enumerate() {
+        if i > 0 {
+            buf.push(separator);
+        }
+        push(buf, field.name());
+    }
+    buf.push('\n');
+}
+
+/// One line per row of `batch` in a line format.
+fn write_rows(
+    buf: &mut String,
+    schema: &Schema,
+    batch: &RecordBatch,
+    format: OutputFormat,
+) -> Result<()> {
+    let columns = column_formatters(batch)?;
+    let mut text = String::new();
+    for row in 0..batch.num_rows() {
+        if format == OutputFormat::Json {
+            buf.push('{');
+        }
+        for (i, column) in columns.iter().enumerate() {
+            match format {
+                OutputFormat::Csv | OutputFormat::Tsv => {
+                    if i > 0 {
+                        buf.push(if format == OutputFormat::Csv {
+                            ','
+                        } else {
+                            '\t'
+                        });
+                    }
+                    if column.is_null(row) {
+                        if format == OutputFormat::Tsv {
+                            buf.push_str("NULL");
+                        }
+                        continue;
+                    }
+                    text.clear();
+                    column.write_hive(row, &mut text, false);
+                    if format == OutputFormat::Csv {
+                        push_csv_field(buf, &text);
+                    } else {
+                        push_tsv_field(buf, &text);
+                    }
+                }
+                OutputFormat::Json | OutputFormat::Table => {
+                    if i > 0 {
+                        buf.push(',');
+                    }
+                    let name = schema.fields().get(i).map_or("", |f| f.name().as_str());
+                    push_json_string(buf, name);
+                    buf.push(':');
+                    column.write_json(row, buf);
+                }
+            }
+        }
+        if format == OutputFormat::Json {
+            buf.push('}');
+        }
+        buf.push('\n');
+    }
+    Ok(())
+}
+
+/// The table: every row is read first, then drawn with `+---+` borders.
+async fn print_table(
+    out: &mut (dyn Write + Send),
+    mut stream: SendableRecordBatchStream,
+) -> Result<usize> {
+    let schema = stream.schema();
+    let right_aligned: Vec<bool> = schema
+        .fields()
+        .iter()
+        .map(|f| f.data_type().is_numeric())
+        .collect();
+    let header: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| table_cell(f.name()))
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let columns = column_formatters(&batch)?;
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = columns
+                .iter()
+                .map(|c| table_cell(c.hive_text(row).as_deref().unwrap_or("NULL")))
+                .collect();
+            for (width, cell) in widths.iter_mut().zip(&cells) {
+                *width = (*width).max(cell.chars().count());
+            }
+            rows.push(cells);
+        }
+    }
+
+    let mut border = String::from("+");
+    for width in &widths {
+        border.push_str(&"-".repeat(width + 2));
+        border.push('+');
+    }
+    border.push('\n');
+
+    let mut buf = String::new();
+    buf.push_str(&border);
+    push_table_row(&mut buf, &header, &widths, &right_aligned);
+    buf.push_str(&border);
+    if !rows.is_empty() {
+        for cells in &rows {
+            push_table_row(&mut buf, cells, &widths, &right_aligned);
+        }
+        buf.push_str(&border);
+    }
+    emit(out, &mut buf)?;
+    Ok(rows.len())
+}
+
+/// One `| a | b |` line of the table.
+fn push_table_row(buf: &mut String, cells: &[String], widths: &[usize], right: &[bool]) {
+    buf.push('|');
+    for ((cell, &width), &right) in cells.iter().zip(widths).zip(right) {
+        let _ = if right {
+            write!(buf, " {cell:>width$} |")
+        } else {
+            write!(buf, " {cell:<width$} |")
+        };
+    }
+    buf.push('\n');
+}
+
+/// A table cell: control characters escaped so a row stays on one line, cut to
+/// [`MAX_CELL_WIDTH`] characters.
+fn table_cell(text: &str) -> String {
+    let mut cell = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => cell.push_str("\\n"),
+            '\r' => cell.push_str("\\r"),
+            '\t' => cell.push_str("\\t"),
+            c => cell.push(c),
+        }
+    }
+    if cell.chars().count() > MAX_CELL_WIDTH {
+        let mut cut: String = cell.chars().take(MAX_CELL_WIDTH - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        cell
+    }
+}
+
+/// Writes `buf` to `out`, flushes, and empties `buf`.
+fn emit(out: &mut (dyn Write + Send), buf: &mut String) -> Result<()> {
+    if !buf.is_empty() {
+        out.write_all(buf.as_bytes())
+            .map_err(DataFusionError::IoError)?;
+        buf.clear();
+    }
+    out.flush().map_err(DataFusionError::IoError)
+}
+
+/// A CSV field (RFC 4180): quoted when it holds `,` `"` CR or LF, with `""` for a quote and
+/// `\n` / `\r` for line breaks so that every row is one line. The empty string is `""`,
+/// which tells it apart from NULL (an empty field).
+fn push_csv_field(buf: &mut String, text: &str) {
+    if text.is_empty() {
+        buf.push_str("\"\"");
+    } else if text.contains([',', '"', '\n', '\r']) {
+        buf.push('"');
+        for c in text.chars() {
+            match c {
+                '"' => buf.push_str("\"\""),
+                '\n' => buf.push_str("\\n"),
+                '\r' => buf.push_str("\\r"),
+                c => buf.push(c),
+            }
+        }
+        buf.push('"');
+    } else {
+        buf.push_str(text);
+    }
+}
+
+/// A TSV field: tab, LF, CR and backslash written as `\t` `\n` `\r` `\\`.
+fn push_tsv_field(buf: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\t' => buf.push_str("\\t"),
+            '\n' => buf.push_str("\\n"),
+            '\r' => buf.push_str("\\r"),
+            '\\' => buf.push_str("\\\\"),
+            c => buf.push(c),
+        }
+    }
+}
+
+/// A JSON string literal for `text`.
+fn push_json_string(buf: &mut String, text: &str) {
+    buf.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => buf.push_str("\\\""),
+            '\\' => buf.push_str("\\\\"),
+            '\n' => buf.push_str("\\n"),
+            '\r' => buf.push_str("\\r"),
+            '\t' => buf.push_str("\\t"),
+            '\u{8}' => buf.push_str("\\b"),
+            '\u{c}' => buf.push_str("\\f"),
+            c if c < ' ' => {
+                let _ = write!(buf, "\\u{:04x}", u32::from(c));
+            }
+            c => buf.push(c),
+        }
+    }
+    buf.push('"');
+}
+
+mod value;
+
+use value::*;
+
+#[cfg(test)]
+mod tests;
