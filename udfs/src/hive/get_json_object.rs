@@ -14,7 +14,7 @@ use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::scalar_doc_sections::DOC_SECTION_STRING;
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
@@ -22,7 +22,7 @@ use datafusion::logical_expr::{
 use serde_json::{Number, Value};
 
 use super::split::{coerce_to_utf8, scalar_string};
-use super::{hive_arg_error, hive_doc};
+use super::{evaluate_on_first, hive_arg_error, hive_doc};
 
 /// `get_json_object(json, path)` → `string`.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -369,25 +369,15 @@ impl ScalarUDFImpl for GetJsonObjectFunc {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [json, path] = args.args.as_slice() else {
+        let [_, path] = args.args.as_slice() else {
             return Err(hive_arg_error(
                 self.name(),
                 "takes 2 arguments (json, path)",
             ));
         };
-        let all_scalar = matches!(
-            (json, path),
-            (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_))
-        );
-        let rows = if all_scalar { 1 } else { args.number_rows };
-        let result = get_json_objects(&json.to_array(rows)?, path)?;
-        if all_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &result, 0,
-            )?))
-        } else {
-            Ok(ColumnarValue::Array(result))
-        }
+        evaluate_on_first(&args.args, args.number_rows, |json| {
+            get_json_objects(json, path)
+        })
     }
 
     fn documentation(&self) -> Option<&Documentation> {

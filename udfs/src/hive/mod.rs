@@ -118,6 +118,27 @@ pub(crate) fn is_string_or_null(data_type: &DataType) -> bool {
     }
 }
 
+/// Runs `kernel` on the first argument as an array, leaving the others as they are (so that
+/// a constant pattern is compiled once); when every argument is a scalar, so is the result.
+pub(crate) fn evaluate_on_first(
+    args: &[ColumnarValue],
+    number_rows: usize,
+    kernel: impl FnOnce(&ArrayRef) -> Result<ArrayRef>,
+) -> Result<ColumnarValue> {
+    let all_scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let Some(first) = args.first() else {
+        return datafusion::common::exec_err!("no arguments");
+    };
+    let result = kernel(&first.to_array(if all_scalar { 1 } else { number_rows })?)?;
+    if all_scalar {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &result, 0,
+        )?))
+    } else {
+        Ok(ColumnarValue::Array(result))
+    }
+}
+
 /// Runs a row-wise `kernel` on the arguments: scalars are expanded to arrays first, and
 /// when every argument is a scalar the result is a scalar too.
 pub(crate) fn evaluate_rowwise(

@@ -15,7 +15,7 @@ use datafusion::logical_expr::{
 
 use super::java_split::java_split;
 use super::regex_cache::{PatternArg, RegexCache};
-use super::{hive_arg_error, hive_doc};
+use super::{evaluate_on_first, hive_arg_error, hive_doc};
 
 /// `split(str, regex)` → `array<string>`.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -127,26 +127,15 @@ impl ScalarUDFImpl for SplitFunc {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [text, pattern] = args.args.as_slice() else {
+        let [_, pattern] = args.args.as_slice() else {
             return Err(hive_arg_error(
                 self.name(),
                 "takes 2 arguments (str, regex)",
             ));
         };
-        let all_scalar = matches!(
-            (text, pattern),
-            (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_))
-        );
-        let rows = if all_scalar { 1 } else { args.number_rows };
-        let text = text.to_array(rows)?;
-        let result = self.split_arrays(&text, pattern)?;
-        if all_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &result, 0,
-            )?))
-        } else {
-            Ok(ColumnarValue::Array(result))
-        }
+        evaluate_on_first(&args.args, args.number_rows, |text| {
+            self.split_arrays(text, pattern)
+        })
     }
 
     fn documentation(&self) -> Option<&Documentation> {

@@ -22,7 +22,7 @@ use datafusion::logical_expr::{
 use super::java_split::java_split;
 use super::map::map_type;
 use super::regex_cache::{PatternArg, RegexCache};
-use super::{hive_arg_error, hive_doc, is_string_or_null};
+use super::{evaluate_on_first, hive_arg_error, hive_doc, is_string_or_null};
 
 /// `str_to_map(text [, pair_delimiter [, key_value_delimiter]])` → `map<string, string>`.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -167,25 +167,15 @@ impl ScalarUDFImpl for StrToMapFunc {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let default_pair = ColumnarValue::Scalar(ScalarValue::from(","));
         let default_key_value = ColumnarValue::Scalar(ScalarValue::from(":"));
-        let (text, pair, key_value) = match args.args.as_slice() {
-            [text] => (text, &default_pair, &default_key_value),
-            [text, pair] => (text, pair, &default_key_value),
-            [text, pair, key_value] => (text, pair, key_value),
+        let (pair, key_value) = match args.args.as_slice() {
+            [_] => (&default_pair, &default_key_value),
+            [_, pair] => (pair, &default_key_value),
+            [_, pair, key_value] => (pair, key_value),
             _ => return Err(hive_arg_error(self.name(), "takes 1 to 3 arguments")),
         };
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let rows = if all_scalar { 1 } else { args.number_rows };
-        let result = self.parse(&text.to_array(rows)?, pair, key_value)?;
-        if all_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &result, 0,
-            )?))
-        } else {
-            Ok(ColumnarValue::Array(result))
-        }
+        evaluate_on_first(&args.args, args.number_rows, |text| {
+            self.parse(text, pair, key_value)
+        })
     }
 
     fn documentation(&self) -> Option<&Documentation> {
