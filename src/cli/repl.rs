@@ -210,6 +210,7 @@ SET k=v; SOURCE file.sql;";
 pub async fn run(mut runner: Runner) -> Result<()> {
     let config = rustyline::Config::builder()
         .auto_add_history(true)
+        .completion_type(rustyline::CompletionType::List)
         .max_history_size(10_000)
         .map_err(|e| ApiaryError::Usage(e.to_string()))?
         .build();
