@@ -236,6 +236,15 @@ pub fn rewrite_hive_ddl(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>
 
 /// Hive delimiter literals: `'\t'`, `'\001'`, `'\u0001'`, or the character itself.
 fn unescape(s: &str) -> String {
+    // The tokenizer already turned `\0` into NUL: `'\001'` arrives as NUL, '0', '1'.
+    if let Some(rest) = s.strip_prefix('\0')
+        && !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(v) = u32::from_str_radix(&format!("0{rest}"), 8)
+        && let Some(c) = char::from_u32(v)
+    {
+        return c.to_string();
+    }
     match s {
         "\\t" => "\t".into(),
         "\\n" => "\n".into(),

@@ -1,6 +1,7 @@
 //! The SQL front end: script splitting, variables, Hive commands, parsing and rewrites.
 
 pub mod command;
+pub mod dialect;
 pub mod hive_ddl;
 pub mod hive_types;
 pub mod lateral;

@@ -2,7 +2,9 @@
 
 use datafusion::common::{DataFusionError, Result};
 use datafusion::sql::parser::{DFParserBuilder, ParserInput, Statement as DFStatement};
-use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect, HiveDialect};
+use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect};
+
+use super::dialect::ApiaryDialect;
 use datafusion::sql::sqlparser::tokenizer::Tokenizer;
 
 use super::hive_ddl::rewrite_hive_ddl;
@@ -16,7 +18,7 @@ use super::rewrite::{FunctionKinds, rewrite_statement};
 /// (..))`, some type names) only parse in sqlparser's generic dialect: when the Hive dialect
 /// rejects a statement, the generic one gets a try, and the Hive error is reported if both fail.
 pub fn parse_statements(text: &str, kinds: &dyn FunctionKinds) -> Result<Vec<DFStatement>> {
-    let mut statements = match parse_with(&HiveDialect {}, text) {
+    let mut statements = match parse_with(&ApiaryDialect::default(), text) {
         Ok(s) => s,
         Err(hive_error) => parse_with(&GenericDialect {}, text)
             .map_err(|_| locate_end_of_input(hive_error, text))?,

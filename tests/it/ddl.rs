@@ -48,6 +48,31 @@ async fn hive_external_text_table_with_delimiter_and_hive_types() {
 }
 
 #[tokio::test]
+async fn hive_default_ctrl_a_and_octal_delimiters() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "1\u{1}x\n2\u{1}y\n").unwrap();
+    let mut ctx = ApiaryContext::new().await.unwrap();
+    for (name, clause) in [
+        ("plain", ""),
+        ("octal", "ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\001'"),
+    ] {
+        run(
+            &mut ctx,
+            &format!(
+                "CREATE EXTERNAL TABLE {name} (id INT, s STRING) {clause} STORED AS TEXTFILE LOCATION '{}'",
+                dir.path().display()
+            ),
+        )
+        .await;
+        let out = run(&mut ctx, &format!("SELECT s FROM {name} ORDER BY id")).await;
+        assert!(
+            out.contains("| x |") && out.contains("| y |"),
+            "{name}: {out}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn datafusion_external_parquet_table_and_copy() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ads.parquet");
