@@ -18,7 +18,7 @@ use crate::catalog::register_sample_tables;
 use crate::error::{ApiaryError, Result};
 use crate::exec::ApiaryQueryPlanner;
 use crate::plan::LateralViewPlanner;
-use crate::plan::hive_index::HiveIndexPlanner;
+use crate::plan::hive_exprs::HiveExprPlanner;
 use crate::plan::placeholder::GeneratorPlaceholder;
 use crate::sql::command::{Command, classify, like_matches};
 use crate::sql::hive_types::hive_type_name;
@@ -96,11 +96,11 @@ impl ApiaryContext {
             .with_config(config)
             .with_default_features()
             .with_query_planner(Arc::new(ApiaryQueryPlanner));
-        // Hive's `map(k1, v1, ...)`, `struct(...)` and 0-based `arr[i]` are planned before
+        // Hive's `map(k1, v1, ...)`, `struct(...)`, 0-based `arr[i]` and `/` are planned before
         // DataFusion's own.
         let planners = builder.expr_planners().get_or_insert_with(Vec::new);
         planners.insert(0, apiary_udfs::hive::expr_planner());
-        planners.insert(0, Arc::new(HiveIndexPlanner));
+        planners.insert(0, Arc::new(HiveExprPlanner));
         let mut state = builder.build();
         state.register_relation_planner(Arc::new(LateralViewPlanner::new(Arc::clone(
             &generators,
