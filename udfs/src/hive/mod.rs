@@ -15,6 +15,7 @@
 mod array;
 mod array_contains;
 mod collect;
+mod concat;
 mod concat_ws;
 mod conditional;
 mod get_json_object;
@@ -43,6 +44,7 @@ use datafusion::logical_expr::{AggregateUDF, ColumnarValue, DocSection, Document
 pub use array::ArrayFunc;
 pub use array_contains::ArrayContainsFunc;
 pub use collect::{CollectListFunc, CollectSetFunc};
+pub use concat::ConcatFunc;
 pub use concat_ws::ConcatWsFunc;
 pub use conditional::{IfFunc, NullTestFunc, NvlFunc};
 pub use get_json_object::GetJsonObjectFunc;
@@ -67,6 +69,7 @@ pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(SizeFunc::new())),
         Arc::new(ScalarUDF::from(StrToMapFunc::new())),
         Arc::new(ScalarUDF::from(GetJsonObjectFunc::new())),
+        Arc::new(ScalarUDF::from(ConcatFunc::default())),
         Arc::new(ScalarUDF::from(ConcatWsFunc::new())),
         Arc::new(ScalarUDF::from(NvlFunc::new())),
         Arc::new(ScalarUDF::from(IfFunc::new())),
