@@ -1,8 +1,11 @@
 //! Hive's rules for two SQL operators where DataFusion's differ:
 //! * `arr[i]` counts from 0 (DataFusion counts from 1);
 //! * `a / b` on integers or floats is a DOUBLE division, and NULL when `b` is 0 (DataFusion
-//!   divides integers as integers and fails on a zero divisor). Decimals keep DataFusion's rule.
+//!   divides integers as integers and fails on a zero divisor). Decimals keep DataFusion's rule;
+//! * `substr(s, pos, len)` / `SUBSTRING(s FROM pos FOR len)`, which sqlparser turns into its
+//!   own syntax node, use Hive's positions (`apiary_udfs::hive::SubstrFunc`).
 
+use apiary_udfs::hive::SubstrFunc;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, Result};
 use datafusion::functions::expr_fn::nullif;
@@ -11,7 +14,7 @@ use datafusion::logical_expr::expr::GetFieldAccess;
 use datafusion::logical_expr::planner::{
     ExprPlanner, PlannerResult, RawBinaryExpr, RawFieldAccessExpr,
 };
-use datafusion::logical_expr::{ExprSchemable, cast, lit};
+use datafusion::logical_expr::{Expr, ExprSchemable, ScalarUDF, cast, lit};
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
 /// Plans Hive's array subscripts and division.
@@ -23,6 +26,12 @@ fn is_integer_or_float(t: &DataType) -> bool {
 }
 
 impl ExprPlanner for HiveExprPlanner {
+    fn plan_substring(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
+        Ok(PlannerResult::Planned(
+            ScalarUDF::from(SubstrFunc::default()).call(args),
+        ))
+    }
+
     fn plan_field_access(
         &self,
         expr: RawFieldAccessExpr,

@@ -29,6 +29,7 @@ mod sort_array;
 mod split;
 mod str_to_map;
 mod r#struct;
+mod substr;
 
 #[cfg(test)]
 mod sql_tests;
@@ -56,6 +57,7 @@ pub use sort_array::SortArrayFunc;
 pub use split::SplitFunc;
 pub use str_to_map::StrToMapFunc;
 pub use r#struct::StructFunc;
+pub use substr::SubstrFunc;
 
 /// Hive's scalar built-ins that DataFusion lacks or defines differently.
 pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
@@ -70,6 +72,7 @@ pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(StrToMapFunc::new())),
         Arc::new(ScalarUDF::from(GetJsonObjectFunc::new())),
         Arc::new(ScalarUDF::from(ConcatFunc::default())),
+        Arc::new(ScalarUDF::from(SubstrFunc::default())),
         Arc::new(ScalarUDF::from(ConcatWsFunc::new())),
         Arc::new(ScalarUDF::from(NvlFunc::new())),
         Arc::new(ScalarUDF::from(IfFunc::new())),
