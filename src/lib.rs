@@ -13,6 +13,7 @@ pub mod plan;
 pub mod session;
 pub mod sql;
 pub mod suggest;
+pub mod warehouse;
 
 pub use apiary_udfs as udfs;
 pub use error::{ApiaryError, Result};

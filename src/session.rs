@@ -6,7 +6,6 @@ use std::sync::{Arc, RwLock};
 use apiary_udfs::{Generator, GeneratorRegistry};
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::{LogicalPlan, ScalarUDF};
@@ -21,11 +20,13 @@ use crate::plan::LateralViewPlanner;
 use crate::plan::hive_exprs::HiveExprPlanner;
 use crate::plan::placeholder::GeneratorPlaceholder;
 use crate::sql::command::{Command, classify, like_matches};
-use crate::sql::hive_types::hive_type_name;
-use crate::sql::parse::parse_statements;
+use crate::sql::parse::{ParsedStatement, parse_statements};
 use crate::sql::rewrite::FunctionKinds;
 use crate::sql::vars::Variables;
 use crate::suggest::closest;
+use crate::warehouse::catalog::CATALOG_NAME;
+use crate::warehouse::statements::WarehouseSession;
+use crate::warehouse::{DEFAULT_DATABASE, DEFAULT_LOCK_TIMEOUT, Warehouse, WarehouseCatalog};
 
 /// What running one statement produced.
 pub enum StatementOutput {
@@ -33,6 +34,8 @@ pub enum StatementOutput {
     Rows(SendableRecordBatchStream),
     /// Done, nothing to show (DDL, `SET k=v`).
     Done,
+    /// Done, having written this many rows (INSERT, CTAS).
+    Affected(u64),
     /// `SOURCE file`: the front end runs the file's statements.
     Source(PathBuf),
 }
@@ -42,17 +45,20 @@ impl std::fmt::Debug for StatementOutput {
         match self {
             Self::Rows(s) => write!(f, "Rows({})", s.schema()),
             Self::Done => write!(f, "Done"),
+            Self::Affected(n) => write!(f, "Affected({n})"),
             Self::Source(p) => write!(f, "Source({})", p.display()),
         }
     }
 }
 
-/// A session: DataFusion's context with Apiary's planner, functions, generators, sample
-/// tables and Hive variables.
+/// A session: DataFusion's context with Apiary's planner, functions, generators, the
+/// warehouse's databases and tables, the sample tables and Hive variables.
 pub struct ApiaryContext {
     ctx: SessionContext,
     generators: Arc<RwLock<GeneratorRegistry>>,
     variables: Variables,
+    warehouse: Arc<Warehouse>,
+    catalog: Arc<WarehouseCatalog>,
 }
 
 impl std::fmt::Debug for ApiaryContext {
@@ -81,16 +87,26 @@ impl FunctionKinds for Kinds<'_> {
 }
 
 impl ApiaryContext {
-    /// A session with the default configuration and the sample tables.
+    /// A session on a temporary warehouse (deleted when the last session on it is dropped),
+    /// with the default configuration and the sample tables. The CLI and the server open a
+    /// persistent warehouse with [`ApiaryContext::with_warehouse`].
     pub async fn new() -> Result<Self> {
         Self::with_config(SessionConfig::new()).await
     }
 
-    /// A session with DataFusion configuration `config` (information schema always on).
+    /// A session on a temporary warehouse with DataFusion configuration `config`.
     pub async fn with_config(config: SessionConfig) -> Result<Self> {
+        Self::with_warehouse(config, Arc::new(Warehouse::temporary()?)).await
+    }
+
+    /// A session on `warehouse` with DataFusion configuration `config` (information schema
+    /// always on). Sessions of one process share the warehouse.
+    pub async fn with_warehouse(config: SessionConfig, warehouse: Arc<Warehouse>) -> Result<Self> {
         let generators = Arc::new(RwLock::new(GeneratorRegistry::default()));
         let config = config
             .with_information_schema(true)
+            .with_create_default_catalog_and_schema(false)
+            .with_default_catalog_and_schema(CATALOG_NAME, DEFAULT_DATABASE)
             .set_str("datafusion.sql_parser.dialect", "hive");
         let mut builder = SessionStateBuilder::new()
             .with_config(config)
@@ -107,10 +123,14 @@ impl ApiaryContext {
         ))))?;
         apiary_udfs::register_all(&mut state)?;
         let ctx = SessionContext::new_with_state(state);
+        let catalog = Arc::new(WarehouseCatalog::new(Arc::clone(&warehouse)));
+        ctx.register_catalog(CATALOG_NAME, Arc::clone(&catalog) as _);
         let this = Self {
             ctx,
             generators,
             variables: Variables::default(),
+            warehouse,
+            catalog,
         };
         for g in this.generator_list() {
             this.register_placeholder(&g);
@@ -122,6 +142,11 @@ impl ApiaryContext {
     /// The DataFusion context underneath.
     pub fn session(&self) -> &SessionContext {
         &self.ctx
+    }
+
+    /// The warehouse this session reads and writes.
+    pub fn warehouse(&self) -> &Arc<Warehouse> {
+        &self.warehouse
     }
 
     /// The session's Hive variables.
@@ -159,7 +184,7 @@ impl ApiaryContext {
     }
 
     /// Parses and rewrites `text` (one or more statements, no `${}` substitution).
-    pub fn parse(&self, text: &str) -> Result<Vec<DFStatement>> {
+    pub fn parse(&self, text: &str) -> Result<Vec<ParsedStatement>> {
         let registry = self
             .generators
             .read()
@@ -172,15 +197,39 @@ impl ApiaryContext {
     }
 
     /// The logical plans of the SQL statements in `text` — the single planning entry
-    /// point of every front end.
+    /// point of every front end. Warehouse statements (Hive DDL and DML) have no logical plan:
+    /// run them with [`ApiaryContext::execute`].
     pub async fn plan_sql(&self, text: &str) -> Result<Vec<LogicalPlan>> {
         let statements = self.parse(text)?;
         let mut plans = Vec::with_capacity(statements.len());
         for s in statements {
-            let state = self.ctx.state();
-            plans.push(state.statement_to_plan(s).await?);
+            match s {
+                ParsedStatement::Sql(s) => plans.push(self.plan_statement(s).await?),
+                ParsedStatement::Hive(_) => {
+                    return Err(ApiaryError::Usage(
+                        "a warehouse statement has no query plan; run it with execute".into(),
+                    ));
+                }
+            }
         }
         Ok(plans)
+    }
+
+    async fn plan_statement(&self, statement: DFStatement) -> Result<LogicalPlan> {
+        let state = self.ctx.state();
+        Ok(state.statement_to_plan(statement).await?)
+    }
+
+    /// How long a write waits for another process's write to the same table
+    /// (`SET apiary.lock.timeout=<seconds>`).
+    fn lock_timeout(&self) -> std::time::Duration {
+        self.variables
+            .hiveconf
+            .get("apiary.lock.timeout")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(std::time::Duration::from_secs_f64)
+            .unwrap_or(DEFAULT_LOCK_TIMEOUT)
     }
 
     /// Runs one statement (already split from its script, `${}` not yet substituted).
@@ -259,28 +308,37 @@ impl ApiaryContext {
                 ))
             }
             Command::DescribeFunction(name) => self.describe_function(&name),
-            Command::DescribeTable(name) => self.describe_table(&name).await,
-            Command::ShowTables(pattern) => {
-                let names = self.table_names();
-                Ok(rows_output(
-                    "tab_name",
-                    names
-                        .into_iter()
-                        .filter(|n| pattern.as_deref().is_none_or(|p| like_matches(p, n)))
-                        .collect(),
-                ))
-            }
         }
     }
 
     async fn execute_sql(&self, text: &str) -> Result<StatementOutput> {
-        let plans = self
-            .plan_sql(text)
-            .await
-            .map_err(|e| self.with_table_hint(e))?;
+        let statements = self.parse(text)?;
         let mut last = StatementOutput::Done;
-        let count = plans.len();
-        for (i, plan) in plans.into_iter().enumerate() {
+        let count = statements.len();
+        for (i, statement) in statements.into_iter().enumerate() {
+            let statement = match statement {
+                ParsedStatement::Hive(h) => {
+                    let session = WarehouseSession {
+                        ctx: &self.ctx,
+                        warehouse: &self.warehouse,
+                        catalog: &self.catalog,
+                        lock_timeout: self.lock_timeout(),
+                    };
+                    last = session.execute(h).await?;
+                    if i + 1 < count
+                        && let StatementOutput::Rows(stream) = last
+                    {
+                        datafusion::physical_plan::common::collect(stream).await?;
+                        last = StatementOutput::Done;
+                    }
+                    continue;
+                }
+                ParsedStatement::Sql(s) => s,
+            };
+            let plan = self
+                .plan_statement(statement)
+                .await
+                .map_err(|e| self.with_table_hint(e))?;
             let quiet = matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Statement(_));
             let df = self.ctx.execute_logical_plan(plan).await?;
             if quiet {
@@ -345,41 +403,6 @@ impl ApiaryContext {
         names
     }
 
-    /// Hive's `DESCRIBE t`: `col_name`, `data_type` (Hive type names), `comment`.
-    async fn describe_table(&self, name: &str) -> Result<StatementOutput> {
-        let table = match self.ctx.table_provider(name).await {
-            Ok(t) => t,
-            Err(e) => return Err(self.with_table_hint(ApiaryError::from(e))),
-        };
-        let schema = table.schema();
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(
-                schema.fields().iter().map(|f| f.name().clone()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                schema
-                    .fields()
-                    .iter()
-                    .map(|f| hive_type_name(f.data_type())),
-            )),
-            Arc::new(StringArray::from_iter_values(schema.fields().iter().map(
-                |f| f.metadata().get("comment").cloned().unwrap_or_default(),
-            ))),
-        ];
-        let out_schema: SchemaRef = Arc::new(Schema::new(vec![
-            Field::new("col_name", DataType::Utf8, false),
-            Field::new("data_type", DataType::Utf8, false),
-            Field::new("comment", DataType::Utf8, false),
-        ]));
-        let batch = RecordBatch::try_new(Arc::clone(&out_schema), columns)
-            .map_err(DataFusionError::from)?;
-        Ok(StatementOutput::Rows(Box::pin(MemoryStream::try_new(
-            vec![batch],
-            out_schema,
-            None,
-        )?)))
-    }
-
     fn describe_function(&self, name: &str) -> Result<StatementOutput> {
         let lower = name.to_ascii_lowercase();
         let state = self.ctx.state();
@@ -431,8 +454,33 @@ impl ApiaryContext {
     }
 }
 
+/// A string table: `columns` names, one `Vec` per row.
+pub(crate) fn string_rows(columns: &[&str], rows: Vec<Vec<String>>) -> StatementOutput {
+    let schema: SchemaRef = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|c| Field::new(*c, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
+    ));
+    let arrays: Vec<ArrayRef> = (0..columns.len())
+        .map(|i| {
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.get(i).cloned().unwrap_or_default()),
+            )) as ArrayRef
+        })
+        .collect();
+    let batches = match RecordBatch::try_new(Arc::clone(&schema), arrays) {
+        Ok(b) => vec![b],
+        Err(_) => vec![],
+    };
+    match MemoryStream::try_new(batches, schema, None) {
+        Ok(s) => StatementOutput::Rows(Box::pin(s)),
+        Err(_) => StatementOutput::Done,
+    }
+}
+
 /// A one-column string result.
-fn rows_output(column: &str, lines: Vec<String>) -> StatementOutput {
+pub(crate) fn rows_output(column: &str, lines: Vec<String>) -> StatementOutput {
     let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
     let array: ArrayRef = Arc::new(StringArray::from(lines));
     let batches = match RecordBatch::try_new(Arc::clone(&schema), vec![array]) {

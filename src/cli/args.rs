@@ -50,6 +50,15 @@ pub struct Args {
     #[arg(short = 'd', long = "define", value_name = "NAME=VALUE")]
     pub define: Vec<String>,
 
+    /// The warehouse directory (databases, tables, metastore); created on first use.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "APIARY_WAREHOUSE",
+        default_value = crate::warehouse::DEFAULT_WAREHOUSE_DIR
+    )]
+    pub warehouse: PathBuf,
+
     /// Set a configuration variable, as `SET name=value` (repeatable).
     #[arg(long = "hiveconf", value_name = "NAME=VALUE")]
     pub hiveconf: Vec<String>,
@@ -94,6 +103,8 @@ pub struct Config {
     pub variables: Variables,
     /// `--hiveconf` assignments, applied like `SET` (DataFusion keys included).
     pub settings: Vec<(String, String)>,
+    /// The warehouse directory.
+    pub warehouse: PathBuf,
 }
 
 fn assignments(flag: &str, values: &[String]) -> Result<Vec<(String, String)>> {
@@ -137,6 +148,7 @@ impl Config {
             continue_on_error: args.continue_on_error,
             variables,
             settings,
+            warehouse: args.warehouse.clone(),
         })
     }
 }

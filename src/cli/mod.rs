@@ -7,11 +7,15 @@ pub mod repl;
 pub mod runner;
 
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use datafusion::prelude::SessionConfig;
 
 use crate::cli::args::{ApiaryCommand, Args, Config, Mode};
 use crate::cli::runner::{RunError, Runner};
 use crate::error::Result;
 use crate::session::ApiaryContext;
+use crate::warehouse::Warehouse;
 
 /// Exit code of a run whose statements all succeeded.
 pub const EXIT_OK: u8 = 0;
@@ -48,7 +52,8 @@ pub async fn run(args: Args) -> ExitCode {
 }
 
 async fn run_config(config: Config) -> Result<u8> {
-    let mut ctx = ApiaryContext::new().await?;
+    let warehouse = Arc::new(Warehouse::open(&config.warehouse)?);
+    let mut ctx = ApiaryContext::with_warehouse(SessionConfig::new(), warehouse).await?;
     *ctx.variables_mut() = config.variables.clone();
     for (k, v) in &config.settings {
         ctx.execute(&format!("SET {k}={v}")).await?;

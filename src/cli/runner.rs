@@ -160,6 +160,15 @@ impl Runner {
                     eprintln!("OK ({:.3} s)", started.elapsed().as_secs_f64());
                 }
             }
+            StatementOutput::Affected(rows) => {
+                if !self.silent && self.format == OutputFormat::Table {
+                    eprintln!(
+                        "{rows} row{} written ({:.3} s)",
+                        if rows == 1 { "" } else { "s" },
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
             StatementOutput::Source(path) => self.source(&path, dir).await?,
         }
         Ok(())

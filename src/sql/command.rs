@@ -1,5 +1,6 @@
-//! Hive CLI commands that are not SQL: `SET`, `SOURCE`, `SHOW FUNCTIONS`, `DESCRIBE FUNCTION`,
-//! `SHOW TABLES`. Everything else is SQL for the parser.
+//! Hive CLI commands that are not SQL: `SET`, `SOURCE`, `SHOW FUNCTIONS`, `DESCRIBE FUNCTION`.
+//! Everything else is SQL for the parser (the warehouse's `SHOW TABLES` and `DESCRIBE t`
+//! included: see [`crate::sql::hive_statements`]).
 
 /// What a statement asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,10 +19,6 @@ pub enum Command {
     ShowFunctions(Option<String>),
     /// `DESCRIBE FUNCTION [EXTENDED] name`
     DescribeFunction(String),
-    /// `SHOW TABLES [LIKE 'pattern']`
-    ShowTables(Option<String>),
-    /// `DESCRIBE [EXTENDED|FORMATTED] table`: columns with Hive type names.
-    DescribeTable(String),
 }
 
 fn strip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
@@ -75,12 +72,6 @@ pub fn classify(text: &str) -> Command {
         if let Some(rest) = strip_keyword(rest, "FUNCTIONS") {
             return Command::ShowFunctions(like_pattern(rest));
         }
-        if let Some(rest) = strip_keyword(rest, "TABLES") {
-            // `SHOW TABLES IN db` is the warehouse's business (a later issue).
-            if strip_keyword(rest, "IN").is_none() && strip_keyword(rest, "FROM").is_none() {
-                return Command::ShowTables(like_pattern(rest));
-            }
-        }
     }
     let describe = strip_keyword(text, "DESCRIBE").or_else(|| strip_keyword(text, "DESC"));
     if let Some(rest) = describe
@@ -88,20 +79,6 @@ pub fn classify(text: &str) -> Command {
     {
         let rest = strip_keyword(rest, "EXTENDED").unwrap_or(rest);
         return Command::DescribeFunction(unquote(rest));
-    }
-    if let Some(rest) = describe {
-        let rest = strip_keyword(rest, "EXTENDED")
-            .or_else(|| strip_keyword(rest, "FORMATTED"))
-            .unwrap_or(rest)
-            .trim();
-        // A plain table name; `DESCRIBE (SELECT ...)` and the like stay SQL.
-        if !rest.is_empty()
-            && rest
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '`')
-        {
-            return Command::DescribeTable(rest.replace('`', ""));
-        }
     }
     Command::Sql
 }
@@ -157,11 +134,7 @@ mod tests {
             classify("desc function extended explode"),
             Command::DescribeFunction("explode".into())
         );
-        assert_eq!(
-            classify("DESCRIBE words_train"),
-            Command::DescribeTable("words_train".into())
-        );
-        assert_eq!(classify("DESCRIBE (SELECT 1)"), Command::Sql);
+        assert_eq!(classify("DESCRIBE words_train"), Command::Sql);
         assert_eq!(classify("SELECT 1"), Command::Sql);
         assert_eq!(classify("SETTLE"), Command::Sql);
     }

@@ -2,7 +2,7 @@
 
 pub mod command;
 pub mod dialect;
-pub mod hive_ddl;
+pub mod hive_statements;
 pub mod hive_types;
 pub mod lateral;
 pub mod parse;

@@ -1,43 +1,113 @@
-//! Parsing one statement with the Hive dialect, then Apiary's rewrites.
+//! Parsing statements with the Hive dialect, then Apiary's rewrites.
 
 use datafusion::common::{DataFusionError, Result};
 use datafusion::sql::parser::{DFParserBuilder, ParserInput, Statement as DFStatement};
+use datafusion::sql::sqlparser::ast::{Query, Statement};
 use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect};
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use super::dialect::ApiaryDialect;
-use datafusion::sql::sqlparser::tokenizer::Tokenizer;
-
-use super::hive_ddl::rewrite_hive_ddl;
+use super::hive_statements::{HiveStatement, parse_hive_statement};
 use super::lateral::rewrite_tokens;
 use super::rewrite::{FunctionKinds, rewrite_statement};
 
-/// Parses `text` (one or more statements) into DataFusion statements, with LATERAL VIEW and
-/// generator forms rewritten for [`crate::plan::LateralViewPlanner`].
+/// One parsed statement.
+#[derive(Debug, Clone)]
+pub enum ParsedStatement {
+    /// A statement DataFusion plans (queries, views, EXPLAIN, COPY, ...).
+    Sql(DFStatement),
+    /// A warehouse statement Apiary runs itself (Hive DDL and DML).
+    Hive(HiveStatement),
+}
+
+/// Parses `text` (one or more statements), with LATERAL VIEW and generator forms rewritten for
+/// [`crate::plan::LateralViewPlanner`] and Hive's warehouse statements recognised.
 ///
 /// The Hive dialect comes first. A few forms DataFusion users rely on (`FROM (VALUES (..),
 /// (..))`, some type names) only parse in sqlparser's generic dialect: when the Hive dialect
 /// rejects a statement, the generic one gets a try, and the Hive error is reported if both fail.
-pub fn parse_statements(text: &str, kinds: &dyn FunctionKinds) -> Result<Vec<DFStatement>> {
-    let mut statements = match parse_with(&ApiaryDialect::default(), text) {
-        Ok(s) => s,
-        Err(hive_error) => parse_with(&GenericDialect {}, text)
-            .map_err(|_| locate_end_of_input(hive_error, text))?,
-    };
-    for s in statements.iter_mut() {
-        rewrite_statement(s, kinds)?;
+pub fn parse_statements(text: &str, kinds: &dyn FunctionKinds) -> Result<Vec<ParsedStatement>> {
+    let dialect = ApiaryDialect::default();
+    let tokens = tokenize(&dialect, text)?;
+    let tokens = rewrite_tokens(tokens)?;
+    let mut out = Vec::new();
+    for group in split_tokens(tokens) {
+        if let Some(mut hive) = parse_hive_statement(&dialect, group.clone())? {
+            rewrite_queries(&mut hive, kinds)?;
+            out.push(ParsedStatement::Hive(hive));
+            continue;
+        }
+        let statement_text: String = group.iter().map(|t| t.token.to_string()).collect();
+        let statements = match parse_tokens(&dialect, group) {
+            Ok(s) => s,
+            Err(hive_error) => parse_with(&GenericDialect {}, &statement_text)
+                .map_err(|_| locate_end_of_input(hive_error, &statement_text))?,
+        };
+        for mut s in statements {
+            rewrite_statement(&mut s, kinds)?;
+            out.push(ParsedStatement::Sql(s));
+        }
     }
-    Ok(statements)
+    Ok(out)
 }
 
-fn parse_with(dialect: &dyn Dialect, text: &str) -> Result<Vec<DFStatement>> {
-    let tokens = Tokenizer::new(dialect, text)
+fn tokenize(dialect: &dyn Dialect, text: &str) -> Result<Vec<TokenWithSpan>> {
+    Tokenizer::new(dialect, text)
         .tokenize_with_location()
-        .map_err(|e| DataFusionError::SQL(Box::new(e.into()), None))?;
-    let tokens = rewrite_tokens(rewrite_hive_ddl(tokens)?)?;
+        .map_err(|e| DataFusionError::SQL(Box::new(e.into()), None))
+}
+
+/// Splits a token stream into statements at `;` (strings and comments are single tokens).
+fn split_tokens(tokens: Vec<TokenWithSpan>) -> Vec<Vec<TokenWithSpan>> {
+    let mut groups = Vec::new();
+    let mut current = Vec::new();
+    for t in tokens {
+        match t.token {
+            Token::SemiColon => groups.push(std::mem::take(&mut current)),
+            Token::EOF => {}
+            _ => current.push(t),
+        }
+    }
+    groups.push(current);
+    groups
+        .into_iter()
+        .filter(|g| g.iter().any(|t| !matches!(t.token, Token::Whitespace(_))))
+        .collect()
+}
+
+fn parse_tokens(dialect: &dyn Dialect, tokens: Vec<TokenWithSpan>) -> Result<Vec<DFStatement>> {
     let mut parser = DFParserBuilder::new(ParserInput::Tokens(tokens))
         .with_dialect(dialect)
         .build()?;
     Ok(parser.parse_statements()?.into_iter().collect())
+}
+
+fn parse_with(dialect: &dyn Dialect, text: &str) -> Result<Vec<DFStatement>> {
+    let tokens = rewrite_tokens(tokenize(dialect, text)?)?;
+    parse_tokens(dialect, tokens)
+}
+
+/// Applies the AST rewrites to the queries inside a warehouse statement.
+fn rewrite_queries(statement: &mut HiveStatement, kinds: &dyn FunctionKinds) -> Result<()> {
+    let mut queries: Vec<&mut Box<Query>> = Vec::new();
+    match statement {
+        HiveStatement::CreateTable(c) => queries.extend(c.query.as_mut()),
+        HiveStatement::Insert(i) => queries.push(&mut i.query),
+        HiveStatement::MultiInsert(inserts) => {
+            queries.extend(inserts.iter_mut().map(|i| &mut i.query))
+        }
+        _ => {}
+    }
+    for q in queries {
+        let mut wrapped = DFStatement::Statement(Box::new(Statement::Query(q.clone())));
+        rewrite_statement(&mut wrapped, kinds)?;
+        if let DFStatement::Statement(s) = wrapped
+            && let Statement::Query(rewritten) = *s
+        {
+            *q = rewritten;
+        }
+    }
+    Ok(())
 }
 
 /// sqlparser reports "found: EOF" without a position: add the end of the statement's.

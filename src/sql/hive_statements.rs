@@ -1,0 +1,991 @@
+//! Parser of Hive's warehouse statements: databases, `CREATE TABLE` with Hive's clauses,
+//! `INSERT ... PARTITION`, multi-insert, `ALTER TABLE` partitions and columns, `MSCK`,
+//! `SHOW PARTITIONS/TABLES/DATABASES/CREATE TABLE`, `DESCRIBE`, `TRUNCATE`, `DROP`.
+//!
+//! sqlparser's Hive dialect parses only part of these (not `MAP<..>` column types, database
+//! comments, several partitions in one `ADD PARTITION`, `ADD COLUMNS`, multi-insert), so this
+//! module reads them itself, using sqlparser's parser as its token cursor and for the queries
+//! inside (`AS SELECT`, `INSERT ... SELECT`). Statements it does not own return `None`.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::sql::sqlparser::ast::Query;
+use datafusion::sql::sqlparser::dialect::Dialect;
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
+
+use super::hive_types::parse_hive_type;
+
+/// `[db.]name`, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableName {
+    /// The database, when given.
+    pub db: Option<String>,
+    /// The table.
+    pub name: String,
+}
+
+impl std::fmt::Display for TableName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.db {
+            Some(db) => write!(f, "{db}.{}", self.name),
+            None => write!(f, "{}", self.name),
+        }
+    }
+}
+
+/// A column in DDL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    /// Lower-case name.
+    pub name: String,
+    /// Its type; `None` for a CTAS `PARTITIONED BY (p)` that names a query column.
+    pub data_type: Option<DataType>,
+    /// `COMMENT '...'`.
+    pub comment: Option<String>,
+}
+
+/// `PARTITION (p='v', q)`: names with their literal values (`None`: dynamic).
+pub type PartitionSpec = Vec<(String, Option<String>)>;
+
+/// Hive's `STORED AS` formats Apiary stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredAs {
+    /// PARQUET.
+    Parquet,
+    /// TEXTFILE.
+    TextFile,
+    /// JSONFILE.
+    JsonFile,
+}
+
+/// `CREATE TABLE`.
+#[derive(Debug, Clone)]
+pub struct CreateTable {
+    /// The table.
+    pub name: TableName,
+    /// `EXTERNAL`.
+    pub external: bool,
+    /// `IF NOT EXISTS`.
+    pub if_not_exists: bool,
+    /// Data columns.
+    pub columns: Vec<ColumnDef>,
+    /// `COMMENT '...'`.
+    pub comment: Option<String>,
+    /// `PARTITIONED BY (...)`.
+    pub partitioned_by: Vec<ColumnDef>,
+    /// `STORED AS`.
+    pub stored_as: Option<StoredAs>,
+    /// `ROW FORMAT DELIMITED FIELDS TERMINATED BY`.
+    pub field_delimiter: Option<u8>,
+    /// `LOCATION '...'`.
+    pub location: Option<String>,
+    /// `TBLPROPERTIES (...)`.
+    pub properties: Vec<(String, String)>,
+    /// `LIKE other`.
+    pub like: Option<TableName>,
+    /// `AS SELECT ...`.
+    pub query: Option<Box<Query>>,
+}
+
+/// `INSERT INTO|OVERWRITE`.
+#[derive(Debug, Clone)]
+pub struct Insert {
+    /// The table.
+    pub table: TableName,
+    /// `OVERWRITE`.
+    pub overwrite: bool,
+    /// `PARTITION (...)`.
+    pub partition: Option<PartitionSpec>,
+    /// `(col, ...)` after the table name.
+    pub columns: Vec<String>,
+    /// The rows.
+    pub query: Box<Query>,
+}
+
+/// A warehouse statement.
+#[derive(Debug, Clone)]
+pub enum HiveStatement {
+    /// `CREATE DATABASE`.
+    CreateDatabase {
+        /// Name.
+        name: String,
+        /// `IF NOT EXISTS`.
+        if_not_exists: bool,
+        /// `COMMENT`.
+        comment: Option<String>,
+        /// `LOCATION`.
+        location: Option<String>,
+    },
+    /// `DROP DATABASE`.
+    DropDatabase {
+        /// Name.
+        name: String,
+        /// `IF EXISTS`.
+        if_exists: bool,
+        /// `CASCADE`.
+        cascade: bool,
+    },
+    /// `USE db`.
+    Use(String),
+    /// `SHOW DATABASES [LIKE 'p']`.
+    ShowDatabases(Option<String>),
+    /// `SHOW TABLES [IN db] [LIKE 'p']`.
+    ShowTables {
+        /// `IN db`.
+        db: Option<String>,
+        /// `LIKE 'p'`.
+        pattern: Option<String>,
+    },
+    /// `CREATE TABLE`.
+    CreateTable(Box<CreateTable>),
+    /// `INSERT`.
+    Insert(Box<Insert>),
+    /// `FROM src INSERT ... INSERT ...`.
+    MultiInsert(Vec<Insert>),
+    /// `ALTER TABLE t ADD PARTITION`.
+    AddPartitions {
+        /// Table.
+        table: TableName,
+        /// `IF NOT EXISTS`.
+        if_not_exists: bool,
+        /// Partitions with optional `LOCATION`.
+        partitions: Vec<(PartitionSpec, Option<String>)>,
+    },
+    /// `ALTER TABLE t DROP PARTITION`.
+    DropPartitions {
+        /// Table.
+        table: TableName,
+        /// `IF EXISTS`.
+        if_exists: bool,
+        /// Partitions.
+        partitions: Vec<PartitionSpec>,
+    },
+    /// `ALTER TABLE t RENAME TO u`.
+    RenameTable {
+        /// Table.
+        table: TableName,
+        /// New name.
+        to: TableName,
+    },
+    /// `ALTER TABLE t ADD COLUMNS (...)`.
+    AddColumns {
+        /// Table.
+        table: TableName,
+        /// Columns.
+        columns: Vec<ColumnDef>,
+    },
+    /// `ALTER TABLE t SET TBLPROPERTIES (...)`.
+    SetProperties {
+        /// Table.
+        table: TableName,
+        /// Properties.
+        properties: Vec<(String, String)>,
+    },
+    /// `MSCK REPAIR TABLE t`.
+    MsckRepair(TableName),
+    /// `SHOW PARTITIONS t [PARTITION (...)]`.
+    ShowPartitions {
+        /// Table.
+        table: TableName,
+        /// Filter.
+        partition: Option<PartitionSpec>,
+    },
+    /// `SHOW CREATE TABLE t`.
+    ShowCreateTable(TableName),
+    /// `DESCRIBE [EXTENDED|FORMATTED] t`.
+    Describe {
+        /// Table.
+        table: TableName,
+        /// `FORMATTED` or `EXTENDED`.
+        detailed: bool,
+    },
+    /// `TRUNCATE TABLE t [PARTITION (...)]`.
+    Truncate {
+        /// Table.
+        table: TableName,
+        /// Partition.
+        partition: Option<PartitionSpec>,
+    },
+    /// `DROP TABLE`.
+    DropTable {
+        /// Table.
+        table: TableName,
+        /// `IF EXISTS`.
+        if_exists: bool,
+        /// `PURGE` (accepted; dropped data never goes to a trash Apiary keeps).
+        purge: bool,
+    },
+}
+
+fn syntax(message: String) -> DataFusionError {
+    DataFusionError::SQL(Box::new(ParserError::ParserError(message)), None)
+}
+
+fn from_parser(e: ParserError) -> DataFusionError {
+    DataFusionError::SQL(Box::new(e), None)
+}
+
+fn significant(tokens: &[TokenWithSpan]) -> Vec<&Token> {
+    tokens
+        .iter()
+        .map(|t| &t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect()
+}
+
+fn word_is(t: Option<&&Token>, word: &str) -> bool {
+    matches!(t, Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
+}
+
+/// Whether the statement's tokens are one this module owns. `is_warehouse_table` tells
+/// whether an INSERT's target lives in the warehouse (others go to DataFusion).
+pub fn is_hive_statement(tokens: &[TokenWithSpan]) -> bool {
+    let sig = significant(tokens);
+    let w = |i: usize, s: &str| word_is(sig.get(i), s);
+    if w(0, "CREATE") {
+        let mut i = 1;
+        if w(i, "OR") && w(i + 1, "REPLACE") {
+            return false;
+        }
+        if w(i, "DATABASE") || w(i, "SCHEMA") {
+            return true;
+        }
+        if w(i, "EXTERNAL") {
+            i += 1;
+        }
+        if !w(i, "TABLE") {
+            return false;
+        }
+        // DataFusion's own CREATE EXTERNAL TABLE (STORED AS CSV ... OPTIONS) stays DataFusion's.
+        let datafusion_only = sig.windows(2).any(|p| {
+            word_is(Some(&p[0]), "AS")
+                && ["CSV", "JSON", "NDJSON", "ARROW", "AVRO"]
+                    .iter()
+                    .any(|f| word_is(Some(&p[1]), f))
+        }) || sig.iter().any(|t| word_is(Some(t), "OPTIONS"))
+            || sig
+                .windows(2)
+                .any(|p| word_is(Some(&p[0]), "WITH") && word_is(Some(&p[1]), "ORDER"));
+        return !datafusion_only;
+    }
+    if w(0, "DROP") {
+        return w(1, "DATABASE") || w(1, "SCHEMA") || w(1, "TABLE");
+    }
+    if w(0, "SHOW") {
+        return w(1, "DATABASES")
+            || w(1, "SCHEMAS")
+            || w(1, "TABLES")
+            || w(1, "PARTITIONS")
+            || (w(1, "CREATE") && w(2, "TABLE"));
+    }
+    if w(0, "DESCRIBE") || w(0, "DESC") {
+        return !(w(1, "FUNCTION") || w(1, "DATABASE") || w(1, "SCHEMA"))
+            && !matches!(sig.get(1), Some(Token::LParen))
+            && !w(1, "SELECT")
+            && !w(1, "WITH");
+    }
+    w(0, "USE")
+        || w(0, "ALTER") && w(1, "TABLE")
+        || w(0, "MSCK")
+        || w(0, "TRUNCATE")
+        || w(0, "INSERT")
+        || (w(0, "FROM") && sig.iter().any(|t| word_is(Some(t), "INSERT")))
+}
+
+struct P<'a> {
+    parser: Parser<'a>,
+}
+
+impl<'a> P<'a> {
+    fn peek_is(&self, word: &str) -> bool {
+        matches!(&self.parser.peek_token().token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
+    }
+
+    fn peek_nth_is(&self, n: usize, word: &str) -> bool {
+        matches!(&self.parser.peek_nth_token(n).token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
+    }
+
+    fn eat(&mut self, word: &str) -> bool {
+        if self.peek_is(word) {
+            self.parser.next_token();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_all(&mut self, words: &[&str]) -> bool {
+        if words
+            .iter()
+            .enumerate()
+            .all(|(i, w)| self.peek_nth_is(i, w))
+        {
+            for _ in words {
+                self.parser.next_token();
+            }
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, word: &str) -> Result<()> {
+        if self.eat(word) {
+            Ok(())
+        } else {
+            self.parser
+                .expected(word, self.parser.peek_token())
+                .map_err(from_parser)
+        }
+    }
+
+    fn expect_token(&mut self, token: &Token) -> Result<()> {
+        self.parser
+            .expect_token(token)
+            .map(|_| ())
+            .map_err(from_parser)
+    }
+
+    fn ident(&mut self) -> Result<String> {
+        let ident = self.parser.parse_identifier().map_err(from_parser)?;
+        Ok(ident.value.to_ascii_lowercase())
+    }
+
+    fn table_name(&mut self) -> Result<TableName> {
+        let first = self.ident()?;
+        if self.parser.consume_token(&Token::Period) {
+            let name = self.ident()?;
+            Ok(TableName {
+                db: Some(first),
+                name,
+            })
+        } else {
+            Ok(TableName {
+                db: None,
+                name: first,
+            })
+        }
+    }
+
+    fn string(&mut self) -> Result<String> {
+        self.parser.parse_literal_string().map_err(from_parser)
+    }
+
+    fn end(&mut self) -> Result<()> {
+        while self.parser.consume_token(&Token::SemiColon) {}
+        match self.parser.peek_token().token {
+            Token::EOF => Ok(()),
+            _ => self
+                .parser
+                .expected("end of statement", self.parser.peek_token())
+                .map_err(from_parser),
+        }
+    }
+
+    /// `LIKE 'pattern'` or a bare `'pattern'`.
+    fn like_pattern(&mut self) -> Result<Option<String>> {
+        self.eat("LIKE");
+        match self.parser.peek_token().token {
+            Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) => Ok(Some(self.string()?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// A partition value literal: a string, a number, TRUE/FALSE, or NULL.
+    fn literal(&mut self) -> Result<Option<String>> {
+        let t = self.parser.next_token();
+        match &t.token {
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Ok(Some(s.clone())),
+            Token::Number(n, _) => Ok(Some(n.clone())),
+            Token::Minus => match self.parser.next_token().token {
+                Token::Number(n, _) => Ok(Some(format!("-{n}"))),
+                _ => Err(syntax(
+                    "expected a number after '-' in a partition value".into(),
+                )),
+            },
+            Token::Word(w) if w.keyword == Keyword::NULL => Ok(None),
+            Token::Word(w) if w.keyword == Keyword::TRUE || w.keyword == Keyword::FALSE => {
+                Ok(Some(w.value.to_ascii_lowercase()))
+            }
+            _ => self
+                .parser
+                .expected("a partition value", t)
+                .map_err(from_parser),
+        }
+    }
+
+    /// `PARTITION (p='v', q)`; `allow_dynamic` permits names without values.
+    fn partition_spec(&mut self, allow_dynamic: bool) -> Result<PartitionSpec> {
+        self.expect_token(&Token::LParen)?;
+        let mut spec = Vec::new();
+        loop {
+            let name = self.ident()?;
+            let value = if self.parser.consume_token(&Token::Eq) {
+                match self.literal()? {
+                    Some(v) => Some(v),
+                    None => {
+                        return Err(syntax(format!(
+                            "partition column '{name}' cannot be NULL in a PARTITION clause"
+                        )));
+                    }
+                }
+            } else if allow_dynamic {
+                None
+            } else {
+                return Err(syntax(format!(
+                    "partition column '{name}' needs a value (PARTITION ({name}='...'))"
+                )));
+            };
+            spec.push((name, value));
+            if !self.parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        self.expect_token(&Token::RParen)?;
+        Ok(spec)
+    }
+
+    /// The text of a type, up to the `,`/`)` ending its column or a COMMENT.
+    fn type_text(&mut self) -> Result<String> {
+        let mut depth = 0i32;
+        let mut parts = Vec::new();
+        loop {
+            let t = self.parser.peek_token();
+            match &t.token {
+                Token::EOF => break,
+                Token::Comma | Token::RParen if depth == 0 => break,
+                Token::Word(w) if depth == 0 && w.value.eq_ignore_ascii_case("COMMENT") => break,
+                Token::Lt | Token::LParen => depth += 1,
+                Token::Gt | Token::RParen => depth -= 1,
+                Token::ShiftRight => depth -= 2,
+                _ => {}
+            }
+            parts.push(t.token.to_string());
+            self.parser.next_token();
+        }
+        if parts.is_empty() {
+            return self
+                .parser
+                .expected("a column type", self.parser.peek_token())
+                .map_err(from_parser);
+        }
+        Ok(parts.join(" "))
+    }
+
+    /// `(name type [COMMENT '...'], ...)`; with `types_optional`, `(name, ...)` is accepted.
+    fn column_defs(&mut self, types_optional: bool) -> Result<Vec<ColumnDef>> {
+        self.expect_token(&Token::LParen)?;
+        let mut columns = Vec::new();
+        loop {
+            let name = self.ident()?;
+            let data_type = if types_optional
+                && matches!(self.parser.peek_token().token, Token::Comma | Token::RParen)
+            {
+                None
+            } else {
+                let text = self.type_text()?;
+                Some(
+                    parse_hive_type(&text)
+                        .map_err(|e| syntax(format!("column '{name}': {}", e.strip_backtrace())))?,
+                )
+            };
+            let comment = if self.eat("COMMENT") {
+                Some(self.string()?)
+            } else {
+                None
+            };
+            columns.push(ColumnDef {
+                name,
+                data_type,
+                comment,
+            });
+            if !self.parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        self.expect_token(&Token::RParen)?;
+        Ok(columns)
+    }
+
+    /// `('k'='v', ...)`.
+    fn properties(&mut self) -> Result<Vec<(String, String)>> {
+        self.expect_token(&Token::LParen)?;
+        let mut props = Vec::new();
+        if self.parser.consume_token(&Token::RParen) {
+            return Ok(props);
+        }
+        loop {
+            let k = self.string()?;
+            self.expect_token(&Token::Eq)?;
+            let v = self.string()?;
+            props.push((k, v));
+            if !self.parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        self.expect_token(&Token::RParen)?;
+        Ok(props)
+    }
+
+    fn query(&mut self) -> Result<Box<Query>> {
+        self.parser.parse_query().map_err(from_parser)
+    }
+}
+
+/// Parses one statement's tokens (after LATERAL VIEW rewriting) if this module owns it.
+pub fn parse_hive_statement(
+    dialect: &dyn Dialect,
+    tokens: Vec<TokenWithSpan>,
+) -> Result<Option<HiveStatement>> {
+    if !is_hive_statement(&tokens) {
+        return Ok(None);
+    }
+    let sig = significant(&tokens);
+    if word_is(sig.first(), "FROM") {
+        return parse_multi_insert(dialect, tokens).map(Some);
+    }
+    let mut p = P {
+        parser: Parser::new(dialect).with_tokens_with_locations(tokens),
+    };
+    let statement = parse_owned(&mut p)?;
+    p.end()?;
+    Ok(Some(statement))
+}
+
+fn parse_owned(p: &mut P<'_>) -> Result<HiveStatement> {
+    if p.eat("CREATE") {
+        if p.eat("DATABASE") || p.eat("SCHEMA") {
+            let if_not_exists = p.eat_all(&["IF", "NOT", "EXISTS"]);
+            let name = p.ident()?;
+            let mut comment = None;
+            let mut location = None;
+            loop {
+                if p.eat("COMMENT") {
+                    comment = Some(p.string()?);
+                } else if p.eat("LOCATION") {
+                    location = Some(p.string()?);
+                } else if p.eat_all(&["WITH", "DBPROPERTIES"]) {
+                    p.properties()?;
+                } else {
+                    break;
+                }
+            }
+            return Ok(HiveStatement::CreateDatabase {
+                name,
+                if_not_exists,
+                comment,
+                location,
+            });
+        }
+        let external = p.eat("EXTERNAL");
+        p.expect("TABLE")?;
+        return parse_create_table(p, external);
+    }
+    if p.eat("DROP") {
+        if p.eat("DATABASE") || p.eat("SCHEMA") {
+            let if_exists = p.eat_all(&["IF", "EXISTS"]);
+            let name = p.ident()?;
+            let cascade = p.eat("CASCADE");
+            if !cascade {
+                p.eat("RESTRICT");
+            }
+            return Ok(HiveStatement::DropDatabase {
+                name,
+                if_exists,
+                cascade,
+            });
+        }
+        p.expect("TABLE")?;
+        let if_exists = p.eat_all(&["IF", "EXISTS"]);
+        let table = p.table_name()?;
+        let purge = p.eat("PURGE");
+        return Ok(HiveStatement::DropTable {
+            table,
+            if_exists,
+            purge,
+        });
+    }
+    if p.eat("USE") {
+        return Ok(HiveStatement::Use(p.ident()?));
+    }
+    if p.eat("SHOW") {
+        if p.eat("DATABASES") || p.eat("SCHEMAS") {
+            return Ok(HiveStatement::ShowDatabases(p.like_pattern()?));
+        }
+        if p.eat("TABLES") {
+            let db = if p.eat("IN") || p.eat("FROM") {
+                Some(p.ident()?)
+            } else {
+                None
+            };
+            return Ok(HiveStatement::ShowTables {
+                db,
+                pattern: p.like_pattern()?,
+            });
+        }
+        if p.eat("PARTITIONS") {
+            let table = p.table_name()?;
+            let partition = if p.eat("PARTITION") {
+                Some(p.partition_spec(false)?)
+            } else {
+                None
+            };
+            return Ok(HiveStatement::ShowPartitions { table, partition });
+        }
+        p.expect("CREATE")?;
+        p.expect("TABLE")?;
+        return Ok(HiveStatement::ShowCreateTable(p.table_name()?));
+    }
+    if p.eat("DESCRIBE") || p.eat("DESC") {
+        let detailed = p.eat("FORMATTED") || p.eat("EXTENDED");
+        p.eat("TABLE");
+        return Ok(HiveStatement::Describe {
+            table: p.table_name()?,
+            detailed,
+        });
+    }
+    if p.eat("MSCK") {
+        p.expect("REPAIR")?;
+        p.expect("TABLE")?;
+        return Ok(HiveStatement::MsckRepair(p.table_name()?));
+    }
+    if p.eat("TRUNCATE") {
+        p.eat("TABLE");
+        let table = p.table_name()?;
+        let partition = if p.eat("PARTITION") {
+            Some(p.partition_spec(false)?)
+        } else {
+            None
+        };
+        return Ok(HiveStatement::Truncate { table, partition });
+    }
+    if p.eat("ALTER") {
+        p.expect("TABLE")?;
+        let table = p.table_name()?;
+        return parse_alter(p, table);
+    }
+    if p.peek_is("INSERT") {
+        return Ok(HiveStatement::Insert(Box::new(parse_insert(p)?)));
+    }
+    p.parser
+        .expected("a warehouse statement", p.parser.peek_token())
+        .map_err(from_parser)
+}
+
+fn parse_create_table(p: &mut P<'_>, external: bool) -> Result<HiveStatement> {
+    let if_not_exists = p.eat_all(&["IF", "NOT", "EXISTS"]);
+    let name = p.table_name()?;
+    let mut create = CreateTable {
+        name,
+        external,
+        if_not_exists,
+        columns: vec![],
+        comment: None,
+        partitioned_by: vec![],
+        stored_as: None,
+        field_delimiter: None,
+        location: None,
+        properties: vec![],
+        like: None,
+        query: None,
+    };
+    if p.eat("LIKE") {
+        create.like = Some(p.table_name()?);
+    } else if matches!(p.parser.peek_token().token, Token::LParen) {
+        create.columns = p.column_defs(false)?;
+    }
+    loop {
+        if p.eat("COMMENT") {
+            create.comment = Some(p.string()?);
+        } else if p.eat_all(&["PARTITIONED", "BY"]) {
+            create.partitioned_by = p.column_defs(true)?;
+        } else if p.eat_all(&["ROW", "FORMAT"]) {
+            if p.eat("SERDE") {
+                return Err(syntax(
+                    "ROW FORMAT SERDE is not supported; use ROW FORMAT DELIMITED or STORED AS PARQUET"
+                        .into(),
+                ));
+            }
+            p.expect("DELIMITED")?;
+            loop {
+                if p.eat_all(&["FIELDS", "TERMINATED", "BY"]) {
+                    create.field_delimiter = Some(delimiter_byte(&p.string()?)?);
+                    if p.eat_all(&["ESCAPED", "BY"]) {
+                        p.string()?;
+                    }
+                } else if p.eat_all(&["COLLECTION", "ITEMS", "TERMINATED", "BY"])
+                    || p.eat_all(&["MAP", "KEYS", "TERMINATED", "BY"])
+                    || p.eat_all(&["LINES", "TERMINATED", "BY"])
+                    || p.eat_all(&["NULL", "DEFINED", "AS"])
+                {
+                    p.string()?;
+                } else {
+                    break;
+                }
+            }
+        } else if p.eat_all(&["STORED", "AS"]) {
+            let format = p.ident()?;
+            create.stored_as = Some(match format.to_ascii_uppercase().as_str() {
+                "PARQUET" => StoredAs::Parquet,
+                "TEXTFILE" => StoredAs::TextFile,
+                "JSONFILE" => StoredAs::JsonFile,
+                other => {
+                    return Err(syntax(format!(
+                        "STORED AS {other} is not supported; use PARQUET, TEXTFILE or JSONFILE"
+                    )));
+                }
+            });
+        } else if p.eat("LOCATION") {
+            create.location = Some(p.string()?);
+        } else if p.eat("TBLPROPERTIES") {
+            create.properties = p.properties()?;
+        } else if p.eat_all(&["CLUSTERED", "BY"]) {
+            return Err(syntax("CLUSTERED BY (bucketing) is not supported".into()));
+        } else {
+            break;
+        }
+    }
+    if p.eat("AS") {
+        create.query = Some(p.query()?);
+    }
+    Ok(HiveStatement::CreateTable(Box::new(create)))
+}
+
+/// A field delimiter: one character, or Hive's octal (`'\001'`) and `\t` forms.
+fn delimiter_byte(text: &str) -> Result<u8> {
+    let unescaped = unescape_delimiter(text);
+    let mut bytes = unescaped.bytes();
+    match (bytes.next(), bytes.next()) {
+        (Some(b), None) => Ok(b),
+        _ => Err(syntax(format!(
+            "FIELDS TERMINATED BY needs one single-byte character, got '{text}'"
+        ))),
+    }
+}
+
+fn parse_alter(p: &mut P<'_>, table: TableName) -> Result<HiveStatement> {
+    if p.eat("ADD") {
+        if p.eat("COLUMNS") {
+            let columns = p.column_defs(false)?;
+            return Ok(HiveStatement::AddColumns { table, columns });
+        }
+        let if_not_exists = p.eat_all(&["IF", "NOT", "EXISTS"]);
+        let mut partitions = Vec::new();
+        while p.eat("PARTITION") {
+            let spec = p.partition_spec(false)?;
+            let location = if p.eat("LOCATION") {
+                Some(p.string()?)
+            } else {
+                None
+            };
+            partitions.push((spec, location));
+        }
+        if partitions.is_empty() {
+            return p
+                .parser
+                .expected("PARTITION or COLUMNS", p.parser.peek_token())
+                .map_err(from_parser);
+        }
+        return Ok(HiveStatement::AddPartitions {
+            table,
+            if_not_exists,
+            partitions,
+        });
+    }
+    if p.eat("DROP") {
+        let if_exists = p.eat_all(&["IF", "EXISTS"]);
+        let mut partitions = Vec::new();
+        loop {
+            p.expect("PARTITION")?;
+            partitions.push(p.partition_spec(false)?);
+            if !p.parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        p.eat("PURGE");
+        return Ok(HiveStatement::DropPartitions {
+            table,
+            if_exists,
+            partitions,
+        });
+    }
+    if p.eat_all(&["RENAME", "TO"]) {
+        let to = p.table_name()?;
+        return Ok(HiveStatement::RenameTable { table, to });
+    }
+    if p.eat_all(&["SET", "TBLPROPERTIES"]) {
+        let properties = p.properties()?;
+        return Ok(HiveStatement::SetProperties { table, properties });
+    }
+    p.parser
+        .expected(
+            "ADD PARTITION, DROP PARTITION, RENAME TO, ADD COLUMNS or SET TBLPROPERTIES",
+            p.parser.peek_token(),
+        )
+        .map_err(from_parser)
+}
+
+fn parse_insert(p: &mut P<'_>) -> Result<Insert> {
+    p.expect("INSERT")?;
+    let overwrite = if p.eat("OVERWRITE") {
+        p.expect("TABLE")?;
+        true
+    } else {
+        p.expect("INTO")?;
+        p.eat("TABLE");
+        false
+    };
+    let table = p.table_name()?;
+    let partition = if p.eat("PARTITION") {
+        Some(p.partition_spec(true)?)
+    } else {
+        None
+    };
+    let mut columns = Vec::new();
+    // `(a, b)` column list — but not `(SELECT ...)` or `(VALUES ...)`.
+    if matches!(p.parser.peek_token().token, Token::LParen)
+        && !p.peek_nth_is(1, "SELECT")
+        && !p.peek_nth_is(1, "VALUES")
+        && !p.peek_nth_is(1, "WITH")
+    {
+        p.expect_token(&Token::LParen)?;
+        loop {
+            columns.push(p.ident()?);
+            if !p.parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        p.expect_token(&Token::RParen)?;
+    }
+    let query = p.query()?;
+    Ok(Insert {
+        table,
+        overwrite,
+        partition,
+        columns,
+        query,
+    })
+}
+
+/// Keywords that end a SELECT list (where a multi-insert's FROM clause goes).
+const AFTER_SELECT_LIST: [&str; 9] = [
+    "WHERE",
+    "GROUP",
+    "HAVING",
+    "ORDER",
+    "SORT",
+    "CLUSTER",
+    "DISTRIBUTE",
+    "LIMIT",
+    "WINDOW",
+];
+
+/// `FROM src INSERT ... SELECT a WHERE ... INSERT ... SELECT b ...`: each insert becomes
+/// `INSERT ... SELECT a FROM src WHERE ...`.
+fn parse_multi_insert(dialect: &dyn Dialect, tokens: Vec<TokenWithSpan>) -> Result<HiveStatement> {
+    // Top-level INSERT positions.
+    let mut depth = 0i32;
+    let mut starts = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        match &t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            Token::Word(w)
+                if depth == 0
+                    && w.quote_style.is_none()
+                    && w.value.eq_ignore_ascii_case("INSERT") =>
+            {
+                starts.push(i)
+            }
+            _ => {}
+        }
+    }
+    let Some(&first) = starts.first() else {
+        return Err(syntax("expected INSERT after FROM ...".into()));
+    };
+    let from: Vec<TokenWithSpan> = tokens[..first].to_vec();
+    let mut inserts = Vec::new();
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(tokens.len());
+        let mut part: Vec<TokenWithSpan> = tokens[start..end].to_vec();
+        // Where the SELECT list ends: the first top-level clause keyword after SELECT.
+        let select_at = part.iter().position(
+            |t| matches!(&t.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("SELECT")),
+        );
+        let Some(select_at) = select_at else {
+            return Err(syntax(
+                "each INSERT of a multi-insert needs a SELECT".into(),
+            ));
+        };
+        let mut depth = 0i32;
+        let mut at = part.len();
+        for (i, t) in part.iter().enumerate().skip(select_at + 1) {
+            match &t.token {
+                Token::LParen => depth += 1,
+                Token::RParen => depth -= 1,
+                Token::SemiColon if depth == 0 => {
+                    at = i;
+                    break;
+                }
+                Token::Word(w)
+                    if depth == 0
+                        && w.quote_style.is_none()
+                        && AFTER_SELECT_LIST
+                            .iter()
+                            .any(|k| w.value.eq_ignore_ascii_case(k)) =>
+                {
+                    at = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let space = TokenWithSpan::wrap(Token::Whitespace(Whitespace::Space));
+        let mut spliced: Vec<TokenWithSpan> = Vec::with_capacity(part.len() + from.len() + 2);
+        spliced.extend(part.drain(..at));
+        spliced.push(space.clone());
+        spliced.extend(from.iter().cloned());
+        spliced.push(space);
+        spliced.extend(part);
+        let mut p = P {
+            parser: Parser::new(dialect).with_tokens_with_locations(spliced),
+        };
+        inserts.push(parse_insert(&mut p)?);
+        p.end()?;
+    }
+    Ok(HiveStatement::MultiInsert(inserts))
+}
+
+/// Hive delimiter literals: `'\t'`, `'\001'`, `'\u0001'`, or the character itself.
+fn unescape_delimiter(s: &str) -> String {
+    // The tokenizer already turned `\0` into NUL: `'\001'` arrives as NUL, '0', '1'.
+    if let Some(rest) = s.strip_prefix('\0')
+        && !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(v) = u32::from_str_radix(&format!("0{rest}"), 8)
+        && let Some(c) = char::from_u32(v)
+    {
+        return c.to_string();
+    }
+    match s {
+        "\\t" => "\t".into(),
+        "\\n" => "\n".into(),
+        _ => {
+            if let Some(octal) = s.strip_prefix('\\')
+                && let Ok(v) = u32::from_str_radix(octal, 8)
+                && let Some(c) = char::from_u32(v)
+            {
+                return c.to_string();
+            }
+            if let Some(hex) = s.strip_prefix("\\u")
+                && let Ok(v) = u32::from_str_radix(hex, 16)
+                && let Some(c) = char::from_u32(v)
+            {
+                return c.to_string();
+            }
+            s.to_string()
+        }
+    }
+}

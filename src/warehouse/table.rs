@@ -1,0 +1,332 @@
+//! `WarehouseTable`: a table of the warehouse as DataFusion sees it. A scan reads the
+//! committed file list (managed tables) or the table's directories (external tables), prunes
+//! partitions with the query's predicates on partition columns, and hands the files to
+//! DataFusion's own Parquet, CSV or JSON reader.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::{DFSchema, DataFusionError, Result, ScalarValue};
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::json::JsonFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::listing::helpers::expr_applicable_for_cols;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::table_schema::TableSchema;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::object_store::path::Path as ObjectPath;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::empty::EmptyExec;
+
+use super::Warehouse;
+use super::layout::is_hidden;
+use super::metastore::{ColumnMeta, PartitionMeta, StorageFormat, TableKind, TableMeta};
+
+/// A warehouse table.
+#[derive(Debug)]
+pub struct WarehouseTable {
+    meta: TableMeta,
+    warehouse: Arc<Warehouse>,
+    schema: SchemaRef,
+    file_schema: SchemaRef,
+}
+
+fn fields(columns: &[ColumnMeta]) -> Vec<Field> {
+    columns
+        .iter()
+        .map(|c| {
+            let field = Field::new(&c.name, c.data_type.clone(), true);
+            match &c.comment {
+                Some(comment) => {
+                    field.with_metadata(HashMap::from([("comment".to_string(), comment.clone())]))
+                }
+                None => field,
+            }
+        })
+        .collect()
+}
+
+/// The Arrow schema of the data files (data columns only).
+pub fn file_schema(meta: &TableMeta) -> SchemaRef {
+    Arc::new(Schema::new(fields(&meta.columns)))
+}
+
+/// The table's schema: data columns, then partition columns (as Hive shows them).
+pub fn table_schema(meta: &TableMeta) -> SchemaRef {
+    let mut all = fields(&meta.columns);
+    all.extend(fields(&meta.partition_columns));
+    Arc::new(Schema::new(all))
+}
+
+/// DataFusion's reader/writer format for a storage format.
+pub fn file_format(format: &StorageFormat, state: &dyn Session) -> Arc<dyn FileFormat> {
+    match format {
+        StorageFormat::Parquet => {
+            Arc::new(ParquetFormat::default().with_options(state.table_options().parquet.clone()))
+        }
+        StorageFormat::Text { delimiter } => Arc::new(
+            CsvFormat::default()
+                .with_has_header(false)
+                .with_delimiter(*delimiter)
+                .with_truncated_rows(true),
+        ),
+        StorageFormat::Json => Arc::new(JsonFormat::default()),
+    }
+}
+
+/// A partition value, typed as its column.
+pub fn partition_scalar(value: Option<&str>, data_type: &DataType) -> Result<ScalarValue> {
+    match value {
+        None => ScalarValue::try_from(data_type),
+        Some(v) => ScalarValue::Utf8(Some(v.to_string())).cast_to(data_type),
+    }
+}
+
+impl WarehouseTable {
+    /// A provider over `meta`.
+    pub fn new(meta: TableMeta, warehouse: Arc<Warehouse>) -> Self {
+        let schema = table_schema(&meta);
+        let file_schema = file_schema(&meta);
+        Self {
+            meta,
+            warehouse,
+            schema,
+            file_schema,
+        }
+    }
+
+    /// The metastore's description.
+    pub fn meta(&self) -> &TableMeta {
+        &self.meta
+    }
+
+    fn partition_names(&self) -> Vec<&str> {
+        self.meta
+            .partition_columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
+    /// The partitions that `filters` (on partition columns only) can match.
+    fn prune(
+        &self,
+        state: &dyn Session,
+        partitions: Vec<PartitionMeta>,
+        filters: &[Expr],
+    ) -> Result<Vec<PartitionMeta>> {
+        if filters.is_empty() || partitions.is_empty() {
+            return Ok(partitions);
+        }
+        let part_schema = Arc::new(Schema::new(fields(&self.meta.partition_columns)));
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        for (i, c) in self.meta.partition_columns.iter().enumerate() {
+            let values = partitions
+                .iter()
+                .map(|p| partition_scalar(p.values.get(i).and_then(|v| v.as_deref()), &c.data_type))
+                .collect::<Result<Vec<_>>>()?;
+            columns.push(ScalarValue::iter_to_array(values)?);
+        }
+        let batch = RecordBatch::try_new(Arc::clone(&part_schema), columns)?;
+        let df_schema = DFSchema::try_from(Arc::clone(&part_schema))?;
+        let mut keep = vec![true; partitions.len()];
+        for filter in filters {
+            let expr = state.create_physical_expr(filter.clone(), &df_schema)?;
+            let result = expr.evaluate(&batch)?.into_array(batch.num_rows())?;
+            let Some(mask) = result.as_any().downcast_ref::<BooleanArray>() else {
+                continue;
+            };
+            for (i, k) in keep.iter_mut().enumerate() {
+                *k &= mask.is_valid(i) && mask.value(i);
+            }
+        }
+        Ok(partitions
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(p, k)| k.then_some(p))
+            .collect())
+    }
+
+    /// The files to scan, each with its partition values.
+    fn files(&self, state: &dyn Session, filters: &[Expr]) -> Result<Vec<PartitionedFile>> {
+        let metastore = self.warehouse.metastore();
+        let store_err = |e: crate::error::ApiaryError| DataFusionError::External(Box::new(e));
+        let mut out = Vec::new();
+        if self.meta.partition_columns.is_empty() {
+            match self.meta.kind {
+                TableKind::Managed => {
+                    for f in metastore.files(self.meta.id).map_err(store_err)? {
+                        out.push(partitioned_file(&f.path, f.size, vec![])?);
+                    }
+                }
+                TableKind::External => {
+                    for (path, size) in list_data_files(&self.meta.location)? {
+                        out.push(partitioned_file(&path, size, vec![])?);
+                    }
+                }
+            }
+            return Ok(out);
+        }
+        let partitions = metastore.partitions(self.meta.id).map_err(store_err)?;
+        let partitions = self.prune(state, partitions, filters)?;
+        let values_of = |p: &PartitionMeta| -> Result<Vec<ScalarValue>> {
+            self.meta
+                .partition_columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    partition_scalar(p.values.get(i).and_then(|v| v.as_deref()), &c.data_type)
+                })
+                .collect()
+        };
+        match self.meta.kind {
+            TableKind::Managed => {
+                let mut by_id: HashMap<i64, Vec<ScalarValue>> = HashMap::new();
+                for p in &partitions {
+                    by_id.insert(p.id, values_of(p)?);
+                }
+                for f in metastore.files(self.meta.id).map_err(store_err)? {
+                    if let Some(values) = f.partition.and_then(|id| by_id.get(&id)) {
+                        out.push(partitioned_file(&f.path, f.size, values.clone())?);
+                    }
+                }
+            }
+            TableKind::External => {
+                for p in &partitions {
+                    let values = values_of(p)?;
+                    for (path, size) in list_data_files(&p.location)? {
+                        out.push(partitioned_file(&path, size, values.clone())?);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn partitioned_file(path: &Path, size: u64, values: Vec<ScalarValue>) -> Result<PartitionedFile> {
+    let location =
+        ObjectPath::from_absolute_path(path).map_err(|e| DataFusionError::External(Box::new(e)))?;
+    let mut file = PartitionedFile::new(location.to_string(), size);
+    file.object_meta.location = location;
+    Ok(file.with_partition_values(values))
+}
+
+/// The data files directly in `dir` (not hidden, not directories); none when it is missing.
+pub fn list_data_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, u64)>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) => {
+            return Err(DataFusionError::Execution(format!(
+                "cannot list {}: {e}",
+                dir.display()
+            )));
+        }
+    };
+    let mut files = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if is_hidden(&name) {
+            continue;
+        }
+        if let Ok(m) = entry.metadata()
+            && m.is_file()
+            && m.len() > 0
+        {
+            files.push((entry.path(), m.len()));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[async_trait]
+impl TableProvider for WarehouseTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        let names = self.partition_names();
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if !names.is_empty() && expr_applicable_for_cols(&names, f) {
+                    TableProviderFilterPushDown::Exact
+                } else {
+                    TableProviderFilterPushDown::Inexact
+                }
+            })
+            .collect())
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let names = self.partition_names();
+        let partition_filters: Vec<Expr> = filters
+            .iter()
+            .filter(|f| !names.is_empty() && expr_applicable_for_cols(&names, f))
+            .cloned()
+            .collect();
+        let files = self.files(state, &partition_filters)?;
+        if files.is_empty() {
+            let schema = match projection {
+                Some(p) => Arc::new(self.schema.project(p)?),
+                None => Arc::clone(&self.schema),
+            };
+            return Ok(Arc::new(EmptyExec::new(schema)));
+        }
+        let groups_wanted = state.config().target_partitions().max(1).min(files.len());
+        let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); groups_wanted];
+        // Largest first, each to the lightest group.
+        let mut files = files;
+        files.sort_by(|a, b| b.object_meta.size.cmp(&a.object_meta.size));
+        let mut weights = vec![0u64; groups_wanted];
+        for f in files {
+            let (i, _) = weights
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, w)| **w)
+                .unwrap_or((0, &0));
+            weights[i] += f.object_meta.size;
+            groups[i].push(f);
+        }
+        let partition_fields: Vec<datafusion::arrow::datatypes::FieldRef> =
+            fields(&self.meta.partition_columns)
+                .into_iter()
+                .map(Arc::new)
+                .collect();
+        let table_schema = TableSchema::builder(Arc::clone(&self.file_schema))
+            .with_table_partition_cols(partition_fields)
+            .build();
+        let format = file_format(&self.meta.format, state);
+        let source = format.file_source(table_schema);
+        let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), source)
+            .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
+            .with_projection_indices(projection.cloned())?
+            .with_limit(limit)
+            .build();
+        format.create_physical_plan(state, config).await
+    }
+}
