@@ -68,10 +68,10 @@ pub fn classify(text: &str) -> Command {
     if let Some(rest) = strip_keyword(text, "SOURCE") {
         return Command::Source(unquote(rest));
     }
-    if let Some(rest) = strip_keyword(text, "SHOW") {
-        if let Some(rest) = strip_keyword(rest, "FUNCTIONS") {
-            return Command::ShowFunctions(like_pattern(rest));
-        }
+    if let Some(rest) = strip_keyword(text, "SHOW")
+        && let Some(rest) = strip_keyword(rest, "FUNCTIONS")
+    {
+        return Command::ShowFunctions(like_pattern(rest));
     }
     let describe = strip_keyword(text, "DESCRIBE").or_else(|| strip_keyword(text, "DESC"));
     if let Some(rest) = describe

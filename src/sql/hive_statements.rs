@@ -281,10 +281,12 @@ pub fn is_hive_statement(tokens: &[TokenWithSpan]) -> bool {
             || (w(1, "CREATE") && w(2, "TABLE"));
     }
     if w(0, "DESCRIBE") || w(0, "DESC") {
-        return !(w(1, "FUNCTION") || w(1, "DATABASE") || w(1, "SCHEMA"))
-            && !matches!(sig.get(1), Some(Token::LParen))
-            && !w(1, "SELECT")
-            && !w(1, "WITH");
+        return !(w(1, "FUNCTION")
+            || w(1, "DATABASE")
+            || w(1, "SCHEMA")
+            || matches!(sig.get(1), Some(Token::LParen))
+            || w(1, "SELECT")
+            || w(1, "WITH"));
     }
     w(0, "USE")
         || w(0, "ALTER") && w(1, "TABLE")

@@ -32,12 +32,24 @@ pub fn parse_statements(text: &str, kinds: &dyn FunctionKinds) -> Result<Vec<Par
     let tokens = rewrite_tokens(tokens)?;
     let mut out = Vec::new();
     for group in split_tokens(tokens) {
-        if let Some(mut hive) = parse_hive_statement(&dialect, group.clone())? {
+        let statement_text: String = group.iter().map(|t| t.token.to_string()).collect();
+        let hive = match parse_hive_statement(&dialect, group.clone()) {
+            Ok(h) => h,
+            // The query inside may need the generic dialect, as below.
+            Err(hive_error) => Some(
+                parse_with_tokens(&GenericDialect {}, &statement_text, |d, t| {
+                    parse_hive_statement(d, t)
+                })
+                .ok()
+                .flatten()
+                .ok_or_else(|| locate_end_of_input(hive_error, &statement_text))?,
+            ),
+        };
+        if let Some(mut hive) = hive {
             rewrite_queries(&mut hive, kinds)?;
             out.push(ParsedStatement::Hive(hive));
             continue;
         }
-        let statement_text: String = group.iter().map(|t| t.token.to_string()).collect();
         let statements = match parse_tokens(&dialect, group) {
             Ok(s) => s,
             Err(hive_error) => parse_with(&GenericDialect {}, &statement_text)
@@ -83,8 +95,16 @@ fn parse_tokens(dialect: &dyn Dialect, tokens: Vec<TokenWithSpan>) -> Result<Vec
 }
 
 fn parse_with(dialect: &dyn Dialect, text: &str) -> Result<Vec<DFStatement>> {
+    parse_with_tokens(dialect, text, parse_tokens)
+}
+
+fn parse_with_tokens<T>(
+    dialect: &dyn Dialect,
+    text: &str,
+    parse: impl FnOnce(&dyn Dialect, Vec<TokenWithSpan>) -> Result<T>,
+) -> Result<T> {
     let tokens = rewrite_tokens(tokenize(dialect, text)?)?;
-    parse_tokens(dialect, tokens)
+    parse(dialect, tokens)
 }
 
 /// Applies the AST rewrites to the queries inside a warehouse statement.

@@ -32,9 +32,13 @@ pub trait FunctionKinds {
 pub fn rewrite_statement(statement: &mut DFStatement, kinds: &dyn FunctionKinds) -> Result<()> {
     match statement {
         DFStatement::Statement(s) => {
-            // Views live in the session today, so Hive's TEMPORARY VIEW is an ordinary one.
-            if let datafusion::sql::sqlparser::ast::Statement::CreateView(view) = s.as_mut() {
-                view.temporary = false;
+            // Views and Hive's TEMPORARY tables live in the session (DataFusion's in-memory
+            // objects); persistent tables are the warehouse's.
+            use datafusion::sql::sqlparser::ast::Statement;
+            match s.as_mut() {
+                Statement::CreateView(view) => view.temporary = false,
+                Statement::CreateTable(table) => table.temporary = false,
+                _ => {}
             }
             visit(s.as_mut(), kinds)
         }

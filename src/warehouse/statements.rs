@@ -524,7 +524,9 @@ impl WarehouseSession<'_> {
         check_unique(&qualified, &columns, &partition_columns)?;
         check_text_columns(&qualified, &format, &columns)?;
         check_text_columns(&qualified, &format, &partition_columns)?;
-        create_dir(&location)?;
+        if !location.is_file() {
+            create_dir(&location)?;
+        }
         if kind == TableKind::Managed {
             // A dropped table of the same name may still wait in the trash.
             self.warehouse.empty_trash()?;
@@ -549,7 +551,11 @@ impl WarehouseSession<'_> {
     }
 
     async fn infer_parquet_columns(&self, location: &Path) -> Result<Vec<ColumnMeta>> {
-        let url = ListingTableUrl::parse(format!("file://{}/", location.display()))?;
+        let url = if location.is_file() {
+            ListingTableUrl::parse(location.display().to_string())?
+        } else {
+            ListingTableUrl::parse(format!("{}/", location.display()))?
+        };
         let options = ListingOptions::new(Arc::new(ParquetFormat::default()));
         let schema = options
             .infer_schema(&self.ctx.state(), &url)

@@ -221,7 +221,13 @@ fn partitioned_file(path: &Path, size: u64, values: Vec<ScalarValue>) -> Result<
 }
 
 /// The data files directly in `dir` (not hidden, not directories); none when it is missing.
+/// An external table's location may also be a single file.
 pub fn list_data_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, u64)>> {
+    if let Ok(m) = std::fs::metadata(dir)
+        && m.is_file()
+    {
+        return Ok(vec![(dir.to_path_buf(), m.len())]);
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
@@ -301,7 +307,7 @@ impl TableProvider for WarehouseTable {
         let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); groups_wanted];
         // Largest first, each to the lightest group.
         let mut files = files;
-        files.sort_by(|a, b| b.object_meta.size.cmp(&a.object_meta.size));
+        files.sort_by_key(|f| std::cmp::Reverse(f.object_meta.size));
         let mut weights = vec![0u64; groups_wanted];
         for f in files {
             let (i, _) = weights

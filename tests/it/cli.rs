@@ -231,7 +231,7 @@ fn repl_session_through_a_pty() {
     p.send_line("SELECT * FROM nowhere;").unwrap();
     p.exp_string("error in <stdin> statement 1 (line 1)")
         .unwrap();
-    p.exp_string("table 'datafusion.public.nowhere' not found")
+    p.exp_string("table 'apiary.default.nowhere' not found")
         .unwrap();
     p.send_line("SELECT 40 + 2 AS answer;").unwrap();
     p.exp_string("42").unwrap();

@@ -1,10 +1,16 @@
-//! Runs every `tests/sqllogictest/*.slt` file, each in a fresh session.
+//! Runs every `tests/sqllogictest/*.slt` file on its own fresh warehouse (a temporary
+//! directory). Each sqllogictest connection (`connection name` in a file) opens that warehouse
+//! anew, as a new process would, so files can test what survives a restart. `${test_dir}`
+//! names a scratch directory next to the warehouse.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use apiary::warehouse::Warehouse;
 use apiary::{ApiaryContext, ApiaryError, StatementOutput};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::prelude::SessionConfig;
 use futures::TryStreamExt;
 use sqllogictest::{DBOutput, DefaultColumnType};
 
@@ -87,6 +93,7 @@ impl sqllogictest::AsyncDB for ApiaryDb {
             StatementOutput::Done | StatementOutput::Source(_) => {
                 Ok(DBOutput::StatementComplete(0))
             }
+            StatementOutput::Affected(n) => Ok(DBOutput::StatementComplete(n)),
         }
     }
 
@@ -121,10 +128,24 @@ async fn sqllogictest_files() {
         if !file.to_string_lossy().contains(&filter) {
             continue;
         }
-        let mut runner = sqllogictest::Runner::new(|| async {
-            Ok(ApiaryDb {
-                ctx: ApiaryContext::new().await?,
-            })
+        let scratch = tempfile::tempdir().unwrap();
+        let root = scratch.path().to_path_buf();
+        let mut runner = sqllogictest::Runner::new(move || {
+            let root = root.clone();
+            async move {
+                let warehouse = Arc::new(Warehouse::open(&root.join("warehouse"))?);
+                let mut ctx =
+                    ApiaryContext::with_warehouse(SessionConfig::new(), warehouse).await?;
+                let files = root.join("files");
+                std::fs::create_dir_all(&files).map_err(|source| ApiaryError::Io {
+                    path: files.clone(),
+                    source,
+                })?;
+                ctx.variables_mut()
+                    .hivevar
+                    .insert("test_dir".into(), files.display().to_string());
+                Ok(ApiaryDb { ctx })
+            }
         });
         ran += 1;
         if let Err(e) = runner.run_file_async(&file).await {
