@@ -464,7 +464,16 @@ impl<'a> P<'a> {
                 Token::ShiftRight => depth -= 2,
                 _ => {}
             }
-            parts.push(t.token.to_string());
+            // Words keep a space between them (`DOUBLE PRECISION`); punctuation does not.
+            let text = t.token.to_string();
+            if matches!(t.token, Token::Word(_))
+                && parts
+                    .last()
+                    .is_some_and(|p: &String| p.ends_with(|c: char| c.is_alphanumeric()))
+            {
+                parts.push(" ".into());
+            }
+            parts.push(text);
             self.parser.next_token();
         }
         if parts.is_empty() {
@@ -473,7 +482,7 @@ impl<'a> P<'a> {
                 .expected("a column type", self.parser.peek_token())
                 .map_err(from_parser);
         }
-        Ok(parts.join(" "))
+        Ok(parts.concat())
     }
 
     /// `(name type [COMMENT '...'], ...)`; with `types_optional`, `(name, ...)` is accepted.

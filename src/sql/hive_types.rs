@@ -163,7 +163,10 @@ fn parse_type(tokens: &[String], pos: &mut usize, text: &str) -> Result<DataType
         "map" => {
             expect(tokens, pos, "<", text)?;
             let key = parse_type(tokens, pos, text)?;
-            expect(tokens, pos, ",", text)?;
+            if tokens.get(*pos).map(String::as_str) != Some(",") {
+                return Err(type_error(text, "MAP takes a key type and a value type"));
+            }
+            *pos += 1;
             let value = parse_type(tokens, pos, text)?;
             expect(tokens, pos, ">", text)?;
             let entries = Fields::from(vec![

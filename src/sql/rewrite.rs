@@ -240,6 +240,7 @@ impl Rewriter<'_> {
     }
 
     fn rewrite_select(&self, select: &mut Select) -> Result<()> {
+        name_duplicate_expressions(select);
         self.forbid(select.selection.as_ref(), "WHERE")?;
         self.forbid(select.having.as_ref(), "HAVING")?;
         if let GroupByExpr::Expressions(exprs, _) = &select.group_by {
@@ -449,6 +450,34 @@ fn attach_select_generator(select: &mut Select, generator: TopGenerator) -> Resu
 }
 
 /// The select items standing for a generator's output.
+/// Hive names an unaliased expression `_c<position>`; DataFusion names it after its text and
+/// rejects two equal names (`SELECT NULL, NULL`). Expressions whose text repeats an earlier
+/// one's get Hive's name, so such SELECT lists (common in INSERT ... SELECT) plan.
+fn name_duplicate_expressions(select: &mut Select) {
+    let mut seen = std::collections::HashSet::new();
+    for (position, item) in select.projection.iter_mut().enumerate() {
+        let SelectItem::UnnamedExpr(expr) = item else {
+            continue;
+        };
+        let is_column = matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+        let name = match &*expr {
+            Expr::Identifier(i) => i.value.clone(),
+            Expr::CompoundIdentifier(parts) => {
+                parts.last().map(|i| i.value.clone()).unwrap_or_default()
+            }
+            other => other.to_string(),
+        };
+        // DataFusion names every scalar subquery `(<subquery>)`.
+        let subquery = matches!(expr, Expr::Subquery(_));
+        if (!seen.insert(name) || subquery) && !is_column {
+            *item = SelectItem::ExprWithAlias {
+                expr: expr.clone(),
+                alias: ident(&format!("_c{position}")),
+            };
+        }
+    }
+}
+
 fn generated_items(aliases: &[Ident]) -> Vec<SelectItem> {
     if aliases.is_empty() {
         vec![SelectItem::QualifiedWildcard(

@@ -18,6 +18,7 @@ mod collect;
 mod concat;
 mod concat_ws;
 mod conditional;
+mod current_database;
 mod get_json_object;
 mod java_split;
 mod map;
@@ -48,6 +49,7 @@ pub use collect::{CollectListFunc, CollectSetFunc};
 pub use concat::ConcatFunc;
 pub use concat_ws::ConcatWsFunc;
 pub use conditional::{IfFunc, NullTestFunc, NvlFunc};
+pub use current_database::CurrentDatabaseFunc;
 pub use get_json_object::GetJsonObjectFunc;
 pub use map::MapFunc;
 pub use map_keys_values::MapPartFunc;
@@ -80,6 +82,7 @@ pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(NullTestFunc::is_not_null())),
         Arc::new(ScalarUDF::from(ArrayContainsFunc::new())),
         Arc::new(ScalarUDF::from(SortArrayFunc::new())),
+        Arc::new(ScalarUDF::from(CurrentDatabaseFunc::default())),
     ]
 }
 
