@@ -210,8 +210,12 @@ pub struct NewPartition {
 pub enum Replace {
     /// Nothing (INSERT INTO).
     Nothing,
-    /// Every file of the table (INSERT OVERWRITE of an unpartitioned or whole table).
+    /// Every file of the table; partitions stay (INSERT OVERWRITE of an unpartitioned table,
+    /// TRUNCATE TABLE).
     Table,
+    /// Every file and every partition the write does not write again (INSERT OVERWRITE of a
+    /// partitioned table without a PARTITION clause, as Spark does).
+    Everything,
     /// Every file of these partitions (INSERT OVERWRITE ... PARTITION, TRUNCATE ... PARTITION).
     Partitions(Vec<String>),
 }
@@ -719,7 +723,7 @@ impl Metastore {
             };
             match &commit.replace {
                 Replace::Nothing => {}
-                Replace::Table => {
+                Replace::Table | Replace::Everything => {
                     collect("SELECT path FROM files WHERE tbl = ?1", &[&table_id])?;
                     tx.execute("DELETE FROM files WHERE tbl = ?1", params![table_id])
                         .map_err(err)?;
@@ -737,6 +741,39 @@ impl Metastore {
                             params![table_id, spec],
                         )
                         .map_err(err)?;
+                    }
+                }
+            }
+            if matches!(commit.replace, Replace::Everything) {
+                let kept: std::collections::HashSet<&str> = commit
+                    .files
+                    .iter()
+                    .filter_map(|f| f.partition.as_ref().map(|p| p.spec.as_str()))
+                    .chain(commit.partitions.iter().map(|p| p.spec.as_str()))
+                    .collect();
+                let old: Vec<(i64, String, String)> = {
+                    let mut stmt = tx
+                        .prepare("SELECT id, spec, location FROM parts WHERE tbl = ?1")
+                        .map_err(err)?;
+                    stmt.query_map(params![table_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                        .map_err(err)?
+                };
+                let managed: bool = tx
+                    .query_row(
+                        "SELECT kind = 'MANAGED' FROM tbls WHERE id = ?1",
+                        params![table_id],
+                        |r| r.get(0),
+                    )
+                    .map_err(err)?;
+                for (id, spec, location) in old {
+                    if kept.contains(spec.as_str()) {
+                        continue;
+                    }
+                    tx.execute("DELETE FROM parts WHERE id = ?1", params![id])
+                        .map_err(err)?;
+                    if managed {
+                        doomed.push(PathBuf::from(location));
                     }
                 }
             }

@@ -889,6 +889,26 @@ impl WarehouseSession<'_> {
             )));
         }
         let plan = self.plan_query(&insert.query).await?;
+        let target = self
+            .ctx
+            .table_provider(format!("{db}.{name}"))
+            .await?
+            .schema();
+        let what = format!("INSERT INTO {db}.{name}");
+        let width = plan.schema().fields().len();
+        if width != target.fields().len() {
+            return Err(usage(format!(
+                "{what}: the query gives {width} columns but the table takes {}",
+                target.fields().len()
+            )));
+        }
+        let targets: Vec<(Option<usize>, DataType, String)> = target
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (Some(i), f.data_type().clone(), f.name().clone()))
+            .collect();
+        let plan = project_targets(plan, &targets, &what)?;
         let op = if insert.overwrite {
             InsertOp::Overwrite
         } else {

@@ -387,7 +387,7 @@ async fn stage_and_commit(
         (true, false) if dynamic_names.is_empty() => Replace::Partitions(vec![static_dir]),
         // Without a PARTITION clause, Spark's default (static) overwrite mode replaces the
         // whole table; Hive rejects that statement.
-        (true, false) if !request.partition_clause => Replace::Table,
+        (true, false) if !request.partition_clause => Replace::Everything,
         (true, false) => Replace::Partitions(written_specs.keys().cloned().collect()),
     };
     let doomed = warehouse.metastore().commit(&WriteCommit {
