@@ -45,6 +45,17 @@ fn strip_datafusion_prefix(e: &DataFusionError) -> String {
             }
             other => format!("syntax error: {other}"),
         },
-        _ => e.to_string(),
+        _ => collapse_repeated_prefixes(e.to_string()),
     }
+}
+
+/// Arrow and Parquet wrap their own errors: "Parquet error: Parquet error: x" says it once.
+fn collapse_repeated_prefixes(mut text: String) -> String {
+    for prefix in ["Parquet error: ", "Arrow error: ", "External error: "] {
+        let doubled = prefix.repeat(2);
+        while text.contains(&doubled) {
+            text = text.replace(&doubled, prefix);
+        }
+    }
+    text
 }

@@ -653,6 +653,21 @@ impl Metastore {
         })
     }
 
+    /// Removes files from the committed list (files that vanished: `MSCK REPAIR TABLE`).
+    pub fn forget_files(&self, paths: &[PathBuf]) -> Result<()> {
+        let path = self.path.clone();
+        self.write(|tx| {
+            for p in paths {
+                tx.execute(
+                    "DELETE FROM files WHERE path = ?1",
+                    params![p.to_string_lossy()],
+                )
+                .map_err(|e| sql_err(&path, e))?;
+            }
+            Ok(())
+        })
+    }
+
     /// Adds partitions (those that exist are skipped); returns how many were new.
     pub fn add_partitions(&self, table_id: i64, partitions: &[NewPartition]) -> Result<usize> {
         let path = self.path.clone();

@@ -1118,8 +1118,28 @@ impl WarehouseSession<'_> {
     async fn msck_repair(&self, table: &TableName) -> Result<StatementOutput> {
         let meta = self.table(table)?;
         let _lock = self.lock(&meta).await?;
+        // A managed table forgets committed files that vanished.
+        let mut lines = Vec::new();
+        if meta.kind == TableKind::Managed {
+            let missing: Vec<PathBuf> = self
+                .warehouse
+                .metastore()
+                .files(meta.id)?
+                .into_iter()
+                .filter(|f| !f.path.exists())
+                .map(|f| f.path)
+                .collect();
+            lines.extend(missing.iter().map(|p| {
+                format!(
+                    "Repair: Removed missing file from metastore {}:{}",
+                    meta.name,
+                    p.display()
+                )
+            }));
+            self.warehouse.metastore().forget_files(&missing)?;
+        }
         if meta.partition_columns.is_empty() {
-            return Ok(rows_output("result", vec![]));
+            return Ok(rows_output("result", lines));
         }
         let names: Vec<String> = meta
             .partition_columns

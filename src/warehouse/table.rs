@@ -155,6 +155,23 @@ impl WarehouseTable {
             .collect())
     }
 
+    /// A committed file must still be there, as it was written.
+    fn check_committed(&self, path: &Path, size: u64) -> Result<()> {
+        let problem = match std::fs::metadata(path) {
+            Ok(m) if m.len() == size => return Ok(()),
+            Ok(m) => format!("has changed size ({} bytes, {size} committed)", m.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "is missing".to_string(),
+            Err(e) => format!("cannot be read: {e}"),
+        };
+        Err(DataFusionError::Execution(format!(
+            "table {}: data file {} {problem}; it was changed outside Apiary \
+             (MSCK REPAIR TABLE {} forgets missing files)",
+            self.meta.qualified_name(),
+            path.display(),
+            self.meta.qualified_name()
+        )))
+    }
+
     /// The files to scan, each with its partition values.
     fn files(&self, state: &dyn Session, filters: &[Expr]) -> Result<Vec<PartitionedFile>> {
         let metastore = self.warehouse.metastore();
@@ -164,6 +181,7 @@ impl WarehouseTable {
             match self.meta.kind {
                 TableKind::Managed => {
                     for f in metastore.files(self.meta.id).map_err(store_err)? {
+                        self.check_committed(&f.path, f.size)?;
                         out.push(partitioned_file(&f.path, f.size, vec![])?);
                     }
                 }
@@ -195,6 +213,7 @@ impl WarehouseTable {
                 }
                 for f in metastore.files(self.meta.id).map_err(store_err)? {
                     if let Some(values) = f.partition.and_then(|id| by_id.get(&id)) {
+                        self.check_committed(&f.path, f.size)?;
                         out.push(partitioned_file(&f.path, f.size, values.clone())?);
                     }
                 }

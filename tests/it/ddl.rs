@@ -108,3 +108,76 @@ async fn unsupported_storage_is_a_clear_error() {
         .to_string();
     assert!(err.contains("STORED AS ORC is not supported"), "{err}");
 }
+
+/// DESCRIBE FORMATTED names the table's place, kind, statistics and storage (checked here,
+/// where the warehouse's path is known; the .slt files cannot match a temporary path).
+#[tokio::test]
+async fn describe_formatted_shows_location_kind_statistics_and_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = std::sync::Arc::new(apiary::warehouse::Warehouse::open(dir.path()).unwrap());
+    let root = warehouse.root().to_path_buf();
+    let mut ctx = ApiaryContext::with_warehouse(
+        datafusion::prelude::SessionConfig::new(),
+        std::sync::Arc::clone(&warehouse),
+    )
+    .await
+    .unwrap();
+    run(&mut ctx, "CREATE DATABASE d").await;
+    run(
+        &mut ctx,
+        "CREATE TABLE d.t (a INT, b STRING) PARTITIONED BY (p STRING) \
+         ROW FORMAT DELIMITED FIELDS TERMINATED BY ';' STORED AS TEXTFILE \
+         TBLPROPERTIES ('team' = 'data')",
+    )
+    .await;
+    run(
+        &mut ctx,
+        "INSERT INTO d.t PARTITION (p) VALUES (1, 'x', 'one'), (2, 'y', 'two'), (3, 'z', 'two')",
+    )
+    .await;
+    let out = run(&mut ctx, "DESCRIBE FORMATTED d.t").await;
+    let row = |name: &str| {
+        out.lines()
+            .find(|l| l.trim_start_matches('|').trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} row in\n{out}"))
+            .split('|')
+            .map(|c| c.trim().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("Database:")[2], "d");
+    assert_eq!(row("Table:")[2], "t");
+    assert_eq!(
+        row("Location:")[2],
+        format!("file:{}", root.join("d.db").join("t").display())
+    );
+    assert_eq!(row("Table Type:")[2], "MANAGED_TABLE");
+    assert!(row("CreateTime:")[2].ends_with(" UTC"), "{out}");
+    assert_eq!(
+        row("SerDe Library:")[2],
+        "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
+    );
+    let stat = |key: &str| {
+        out.lines()
+            .map(|l| {
+                l.split('|')
+                    .map(|c| c.trim().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .find(|cells| cells.get(2).is_some_and(|c| c == key))
+            .map(|cells| cells[3].clone())
+            .unwrap_or_else(|| panic!("no {key} in\n{out}"))
+    };
+    assert_eq!(stat("numFiles"), "2");
+    assert_eq!(stat("numPartitions"), "2");
+    assert_eq!(stat("team"), "data");
+    assert_eq!(stat("field.delim"), ";");
+    // Text files honour their delimiter, in Hive's layout.
+    let part = root.join("d.db").join("t").join("p=two");
+    let files: Vec<_> = std::fs::read_dir(&part).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "{part:?}");
+    let mut text = std::fs::read_to_string(files[0].path()).unwrap();
+    text = text.lines().collect::<Vec<_>>().join("\n");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort();
+    assert_eq!(lines, vec!["2;y", "3;z"]);
+}
