@@ -36,6 +36,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::dml::InsertOp;
+use datafusion::object_store::path::Path as ObjectPath;
 use datafusion::physical_plan::execute_stream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
@@ -279,10 +280,9 @@ async fn stage_and_commit(
             let options: TableParquetOptions = state.table_options().parquet.clone();
             let sink = ParquetSink::new(config, options);
             let rows = sink.write_all(stream, &task).await?;
+            // Keyed by the object-store path, the same for the file found below.
             for (path, meta) in sink.written() {
-                if let Some(name) = path.filename() {
-                    file_rows.insert(name.to_string(), meta.file_metadata().num_rows() as u64);
-                }
+                file_rows.insert(path.to_string(), meta.file_metadata().num_rows() as u64);
             }
             rows
         }
@@ -325,11 +325,9 @@ async fn stage_and_commit(
         let size = std::fs::metadata(&path)
             .map_err(|e| io_err(&path, e))?
             .len();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let rows = file_rows.get(&name).copied();
+        let rows = ObjectPath::from_absolute_path(&path)
+            .ok()
+            .and_then(|p| file_rows.get(p.as_ref()).copied());
         if rows == Some(0) || size == 0 {
             continue;
         }

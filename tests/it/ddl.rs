@@ -171,6 +171,19 @@ async fn describe_formatted_shows_location_kind_statistics_and_storage() {
     assert_eq!(stat("numPartitions"), "2");
     assert_eq!(stat("team"), "data");
     assert_eq!(stat("field.delim"), ";");
+    // Row counts come from the Parquet files written, per file (several partitions here).
+    run(
+        &mut ctx,
+        "CREATE TABLE d.pq PARTITIONED BY (k) AS \
+         SELECT value AS v, CAST(value % 3 AS STRING) AS k FROM range(100)",
+    )
+    .await;
+    let pq = run(&mut ctx, "DESCRIBE FORMATTED d.pq").await;
+    assert!(pq.contains("| numRows ") && pq.contains("| 100 "), "{pq}");
+    assert!(
+        pq.contains("| numPartitions ") && pq.contains("| 3 "),
+        "{pq}"
+    );
     // Text files honour their delimiter, in Hive's layout.
     let part = root.join("d.db").join("t").join("p=two");
     let files: Vec<_> = std::fs::read_dir(&part).unwrap().flatten().collect();
@@ -180,4 +193,17 @@ async fn describe_formatted_shows_location_kind_statistics_and_storage() {
     let mut lines: Vec<&str> = text.lines().collect();
     lines.sort();
     assert_eq!(lines, vec!["2;y", "3;z"]);
+}
+
+/// The value of a "Table Parameters" row of DESCRIBE FORMATTED's table output.
+fn table_parameter(out: &str, key: &str) -> String {
+    out.lines()
+        .map(|l| {
+            l.split('|')
+                .map(|c| c.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .find(|cells| cells.get(2).is_some_and(|c| c == key))
+        .map(|cells| cells[3].clone())
+        .unwrap_or_else(|| panic!("no {key} in\n{out}"))
 }
