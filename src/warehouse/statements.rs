@@ -23,7 +23,7 @@ use super::metastore::{
     TableKind, TableMeta, WriteCommit,
 };
 use super::table::{WarehouseTable, list_data_files, partition_scalar};
-use super::write::{WriteRequest, write};
+use super::write::{WriteRequest, plan_stream, write};
 use super::{DEFAULT_DATABASE, Warehouse, remove_path};
 use crate::error::{ApiaryError, Result};
 use crate::session::{StatementOutput, rows_output};
@@ -681,8 +681,8 @@ impl WarehouseSession<'_> {
             properties,
             created: 0,
         };
+        let stream = plan_stream(self.ctx, &input).await?;
         let rows = write(
-            self.ctx,
             self.warehouse,
             WriteRequest {
                 table: meta,
@@ -690,9 +690,10 @@ impl WarehouseSession<'_> {
                 overwrite: false,
                 partition_clause: false,
                 static_values: vec![],
-                input,
                 lock_timeout: self.lock_timeout,
             },
+            stream,
+            &self.ctx.task_ctx(),
         )
         .await
         .map_err(|e| usage(format!("CREATE TABLE {qualified} AS SELECT: {e}")))?;
@@ -853,8 +854,8 @@ impl WarehouseSession<'_> {
                 .collect()
         };
         let input = project_targets(plan, &targets, &format!("{verb} {qualified}"))?;
+        let stream = plan_stream(self.ctx, &input).await?;
         let rows = write(
-            self.ctx,
             self.warehouse,
             WriteRequest {
                 table: meta,
@@ -862,9 +863,10 @@ impl WarehouseSession<'_> {
                 overwrite: insert.overwrite,
                 partition_clause: insert.partition.is_some(),
                 static_values,
-                input,
                 lock_timeout: self.lock_timeout,
             },
+            stream,
+            &self.ctx.task_ctx(),
         )
         .await
         .map_err(|e| match e {

@@ -19,8 +19,10 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::listing::helpers::expr_applicable_for_cols;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::sink::DataSinkExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::object_store::path::Path as ObjectPath;
 use datafusion::physical_plan::ExecutionPlan;
@@ -29,6 +31,7 @@ use datafusion::physical_plan::empty::EmptyExec;
 use super::Warehouse;
 use super::layout::is_hidden;
 use super::metastore::{ColumnMeta, PartitionMeta, StorageFormat, TableKind, TableMeta};
+use super::write::WarehouseSink;
 
 /// A warehouse table.
 #[derive(Debug)]
@@ -299,6 +302,30 @@ impl TableProvider for WarehouseTable {
                 }
             })
             .collect())
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let overwrite = match insert_op {
+            InsertOp::Append => false,
+            InsertOp::Overwrite => true,
+            InsertOp::Replace => {
+                return datafusion::common::not_impl_err!(
+                    "REPLACE INTO a warehouse table; use INSERT OVERWRITE"
+                );
+            }
+        };
+        let sink = WarehouseSink::new(
+            Arc::clone(&self.warehouse),
+            self.meta.clone(),
+            overwrite,
+            Arc::clone(&self.schema),
+        );
+        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
     }
 
     async fn scan(

@@ -32,13 +32,13 @@ use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::datasource::physical_plan::parquet::ParquetSink;
 use datafusion::datasource::physical_plan::{FileGroup, FileOutputMode, FileSinkConfig};
 use datafusion::datasource::sink::DataSink;
-use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::object_store::path::Path as ObjectPath;
-use datafusion::physical_plan::execute_stream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, execute_stream};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
@@ -61,8 +61,6 @@ pub struct WriteRequest {
     pub partition_clause: bool,
     /// Values of the leading partition columns given in `PARTITION (...)`.
     pub static_values: Vec<Option<String>>,
-    /// Rows: the data columns (typed as the table's) followed by the dynamic partition columns.
-    pub input: LogicalPlan,
     /// How long to wait for another writer.
     pub lock_timeout: Duration,
 }
@@ -157,11 +155,23 @@ fn encode_partition_columns(
     Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }
 
-/// Runs the write and commits it; returns the number of rows written.
-pub async fn write(
+/// The rows of a logical plan, to write.
+pub async fn plan_stream(
     ctx: &SessionContext,
+    plan: &LogicalPlan,
+) -> Result<SendableRecordBatchStream> {
+    let physical = ctx.state().create_physical_plan(plan).await?;
+    Ok(execute_stream(physical, ctx.task_ctx())?)
+}
+
+/// Runs the write and commits it; returns the number of rows written. `input` has the data
+/// columns (typed as the table's) followed by the dynamic partition columns; it is read only
+/// once the table's lock is held.
+pub async fn write(
     warehouse: &Warehouse,
     request: WriteRequest,
+    input: SendableRecordBatchStream,
+    task: &Arc<TaskContext>,
 ) -> Result<u64> {
     let table = &request.table;
     let lock_name = table.qualified_name();
@@ -195,19 +205,24 @@ pub async fn write(
     warehouse
         .metastore()
         .begin_pending(&txn, &lock_name, &table.location, &staging)?;
-    let outcome = stage_and_commit(ctx, warehouse, &request, &txn, &staging).await;
+    let outcome = stage_and_commit(warehouse, &request, input, task, &txn, &staging).await;
     if outcome.is_err() {
         remove_path(&staging);
         super::remove_txn_files(&table.location, &format!("part-{txn}-"));
+        if request.create {
+            // A failed CTAS leaves no directory behind (only removed when empty).
+            let _ = std::fs::remove_dir(&table.location);
+        }
         warehouse.metastore().end_pending(&txn)?;
     }
     outcome
 }
 
 async fn stage_and_commit(
-    ctx: &SessionContext,
     warehouse: &Warehouse,
     request: &WriteRequest,
+    stream: SendableRecordBatchStream,
+    task: &Arc<TaskContext>,
     txn: &str,
     staging: &Path,
 ) -> Result<u64> {
@@ -231,10 +246,7 @@ async fn stage_and_commit(
     };
     std::fs::create_dir_all(&base).map_err(|e| io_err(&base, e))?;
 
-    // Run the query; dynamic partition columns become escaped directory names.
-    let state = ctx.state();
-    let physical = state.create_physical_plan(&request.input).await?;
-    let stream = execute_stream(physical, ctx.task_ctx())?;
+    // Dynamic partition columns become staging directory names.
     let data_count = table.columns.len();
     let in_schema = stream.schema();
     let mut out_fields: Vec<Field> = in_schema.fields()[..data_count]
@@ -273,13 +285,15 @@ async fn stage_and_commit(
         file_extension: table.format.extension().to_string(),
         file_output_mode: FileOutputMode::Directory,
     };
-    let task = ctx.task_ctx();
     let mut file_rows: HashMap<String, u64> = HashMap::new();
     let rows = match &table.format {
         StorageFormat::Parquet => {
-            let options: TableParquetOptions = state.table_options().parquet.clone();
+            let options = TableParquetOptions {
+                global: task.session_config().options().execution.parquet.clone(),
+                ..TableParquetOptions::default()
+            };
             let sink = ParquetSink::new(config, options);
-            let rows = sink.write_all(stream, &task).await?;
+            let rows = sink.write_all(stream, task).await?;
             // Keyed by the object-store path, the same for the file found below.
             for (path, meta) in sink.written() {
                 file_rows.insert(path.to_string(), meta.file_metadata().num_rows() as u64);
@@ -421,6 +435,74 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> R
         }
     }
     Ok(())
+}
+
+/// DataFusion's way into a warehouse table (`TableProvider::insert_into`: the DataFrame API,
+/// `EXPLAIN INSERT`, Flight SQL ingest): every partition column is dynamic, and an overwrite
+/// replaces the whole table, as an INSERT without a PARTITION clause does.
+#[derive(Debug)]
+pub struct WarehouseSink {
+    warehouse: Arc<Warehouse>,
+    table: TableMeta,
+    overwrite: bool,
+    schema: SchemaRef,
+}
+
+impl WarehouseSink {
+    /// A sink into `table`.
+    pub fn new(
+        warehouse: Arc<Warehouse>,
+        table: TableMeta,
+        overwrite: bool,
+        schema: SchemaRef,
+    ) -> Self {
+        Self {
+            warehouse,
+            table,
+            overwrite,
+            schema,
+        }
+    }
+}
+
+impl DisplayAs for WarehouseSink {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "WarehouseSink: {} {}",
+            if self.overwrite {
+                "overwrite"
+            } else {
+                "append"
+            },
+            self.table.qualified_name()
+        )
+    }
+}
+
+#[async_trait::async_trait]
+impl DataSink for WarehouseSink {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    async fn write_all(
+        &self,
+        data: SendableRecordBatchStream,
+        context: &Arc<TaskContext>,
+    ) -> DFResult<u64> {
+        let request = WriteRequest {
+            table: self.table.clone(),
+            create: false,
+            overwrite: self.overwrite,
+            partition_clause: false,
+            static_values: vec![],
+            lock_timeout: super::DEFAULT_LOCK_TIMEOUT,
+        };
+        write(&self.warehouse, request, data, context)
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))
+    }
 }
 
 #[cfg(test)]

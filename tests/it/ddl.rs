@@ -207,3 +207,35 @@ fn table_parameter(out: &str, key: &str) -> String {
         .map(|cells| cells[3].clone())
         .unwrap_or_else(|| panic!("no {key} in\n{out}"))
 }
+
+/// DataFusion's own write path (the DataFrame API, used by embedders and Flight SQL ingest)
+/// goes through the same atomic warehouse write.
+#[tokio::test]
+async fn dataframe_writes_into_a_partitioned_warehouse_table() {
+    use datafusion::dataframe::DataFrameWriteOptions;
+    use datafusion::logical_expr::dml::InsertOp;
+    let mut ctx = ApiaryContext::new().await.unwrap();
+    run(
+        &mut ctx,
+        "CREATE TABLE w (id BIGINT) PARTITIONED BY (p STRING)",
+    )
+    .await;
+    for (op, rows) in [
+        (InsertOp::Append, 3),
+        (InsertOp::Append, 6),
+        (InsertOp::Overwrite, 3),
+    ] {
+        let df = ctx
+            .session()
+            .sql("SELECT value AS id, CAST(value % 2 AS STRING) AS p FROM range(3)")
+            .await
+            .unwrap();
+        df.write_table("w", DataFrameWriteOptions::new().with_insert_operation(op))
+            .await
+            .unwrap();
+        let out = run(&mut ctx, "SELECT count(*) AS n FROM w").await;
+        assert!(out.contains(&format!("| {rows} ")), "{op:?}: {out}");
+    }
+    let parts = run(&mut ctx, "SHOW PARTITIONS w").await;
+    assert!(parts.contains("p=0") && parts.contains("p=1"), "{parts}");
+}
