@@ -308,13 +308,13 @@ async fn stage_and_commit(
                 CompressionTypeVariant::UNCOMPRESSED,
             );
             CsvSink::new(config, options)
-                .write_all(stream, &task)
+                .write_all(stream, task)
                 .await?
         }
         StorageFormat::Json => {
             let options = JsonWriterOptions::new(CompressionTypeVariant::UNCOMPRESSED);
             JsonSink::new(config, options)
-                .write_all(stream, &task)
+                .write_all(stream, task)
                 .await?
         }
     };

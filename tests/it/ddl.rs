@@ -156,17 +156,7 @@ async fn describe_formatted_shows_location_kind_statistics_and_storage() {
         row("SerDe Library:")[2],
         "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
     );
-    let stat = |key: &str| {
-        out.lines()
-            .map(|l| {
-                l.split('|')
-                    .map(|c| c.trim().to_string())
-                    .collect::<Vec<_>>()
-            })
-            .find(|cells| cells.get(2).is_some_and(|c| c == key))
-            .map(|cells| cells[3].clone())
-            .unwrap_or_else(|| panic!("no {key} in\n{out}"))
-    };
+    let stat = |key: &str| table_parameter(&out, key);
     assert_eq!(stat("numFiles"), "2");
     assert_eq!(stat("numPartitions"), "2");
     assert_eq!(stat("team"), "data");
@@ -179,11 +169,8 @@ async fn describe_formatted_shows_location_kind_statistics_and_storage() {
     )
     .await;
     let pq = run(&mut ctx, "DESCRIBE FORMATTED d.pq").await;
-    assert!(pq.contains("| numRows ") && pq.contains("| 100 "), "{pq}");
-    assert!(
-        pq.contains("| numPartitions ") && pq.contains("| 3 "),
-        "{pq}"
-    );
+    assert_eq!(table_parameter(&pq, "numRows"), "100");
+    assert_eq!(table_parameter(&pq, "numPartitions"), "3");
     // Text files honour their delimiter, in Hive's layout.
     let part = root.join("d.db").join("t").join("p=two");
     let files: Vec<_> = std::fs::read_dir(&part).unwrap().flatten().collect();
