@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray, StringBuilder};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::csv::WriterBuilder;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -143,14 +143,14 @@ fn encode_partition_columns(
             .as_any()
             .downcast_ref::<StringArray>()
             .ok_or_else(|| DataFusionError::Internal("partition value is not a string".into()))?;
-        let escaped: StringArray = (0..strings.len())
-            .map(|i| {
-                Some(staging_value(
-                    (!strings.is_null(i)).then(|| strings.value(i)),
-                ))
-            })
-            .collect();
-        *column = Arc::new(escaped);
+        // A batch holds few distinct partition values: encode each once.
+        let mut encoded: HashMap<Option<&str>, String> = HashMap::new();
+        let mut builder = StringBuilder::with_capacity(strings.len(), strings.len() * 8);
+        for i in 0..strings.len() {
+            let value = (!strings.is_null(i)).then(|| strings.value(i));
+            builder.append_value(encoded.entry(value).or_insert_with(|| staging_value(value)));
+        }
+        *column = Arc::new(builder.finish());
     }
     Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }
