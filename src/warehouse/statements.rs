@@ -681,7 +681,9 @@ impl WarehouseSession<'_> {
             properties,
             created: 0,
         };
-        let stream = plan_stream(self.ctx, &input).await?;
+        let stream = plan_stream(self.ctx, &input)
+            .await
+            .map_err(|e| usage(format!("CREATE TABLE {qualified} AS SELECT: {e}")))?;
         let rows = write(
             self.warehouse,
             WriteRequest {
@@ -854,7 +856,13 @@ impl WarehouseSession<'_> {
                 .collect()
         };
         let input = project_targets(plan, &targets, &format!("{verb} {qualified}"))?;
-        let stream = plan_stream(self.ctx, &input).await?;
+        let context = |e: ApiaryError| match e {
+            ApiaryError::Usage(m) if m.contains("being written by another process") => {
+                ApiaryError::Usage(m)
+            }
+            other => usage(format!("{verb} {qualified}: {other}")),
+        };
+        let stream = plan_stream(self.ctx, &input).await.map_err(context)?;
         let rows = write(
             self.warehouse,
             WriteRequest {
@@ -869,12 +877,7 @@ impl WarehouseSession<'_> {
             &self.ctx.task_ctx(),
         )
         .await
-        .map_err(|e| match e {
-            ApiaryError::Usage(m) if m.contains("being written by another process") => {
-                ApiaryError::Usage(m)
-            }
-            other => usage(format!("{verb} {qualified}: {other}")),
-        })?;
+        .map_err(context)?;
         Ok(StatementOutput::Affected(rows))
     }
 
