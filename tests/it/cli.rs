@@ -1,27 +1,12 @@
 //! The real `apiary` binary: -e, -f, formats, exit codes, variables, SOURCE, the REPL.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-fn apiary() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apiary"));
-    cmd.env(
-        "APIARY_HISTORY",
-        std::env::temp_dir().join("apiary-test-history"),
-    );
-    cmd
-}
+use crate::{apiary, stderr, stdout};
 
 fn run(args: &[&str]) -> Output {
     apiary().args(args).stdin(Stdio::null()).output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

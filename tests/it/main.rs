@@ -6,3 +6,26 @@ mod ddl;
 mod generators;
 mod planning;
 mod slt;
+mod warehouse;
+
+use std::process::{Command, Output};
+
+/// The `apiary` binary, with its REPL history kept out of the user's home.
+fn apiary() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apiary"));
+    cmd.env(
+        "APIARY_HISTORY",
+        std::env::temp_dir().join("apiary-test-history"),
+    );
+    cmd
+}
+
+/// A finished process's standard output, as text.
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A finished process's standard error, as text.
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
