@@ -26,7 +26,9 @@ use crate::sql::vars::Variables;
 use crate::suggest::closest;
 use crate::warehouse::catalog::CATALOG_NAME;
 use crate::warehouse::statements::WarehouseSession;
+use crate::warehouse::store::WarehouseStore;
 use crate::warehouse::{DEFAULT_DATABASE, DEFAULT_LOCK_TIMEOUT, Warehouse, WarehouseCatalog};
+use datafusion::execution::object_store::ObjectStoreUrl;
 
 /// What running one statement produced.
 pub enum StatementOutput {
@@ -123,6 +125,12 @@ impl ApiaryContext {
         ))))?;
         apiary_udfs::register_all(&mut state)?;
         let ctx = SessionContext::new_with_state(state);
+        // Local files are read through the warehouse's store (replaced files stay readable for
+        // queries planned before the replacement).
+        let local = ObjectStoreUrl::local_filesystem();
+        let inner = ctx.runtime_env().object_store(&local)?;
+        ctx.runtime_env()
+            .register_object_store(local.as_ref(), Arc::new(WarehouseStore::new(inner)));
         let catalog = Arc::new(WarehouseCatalog::new(Arc::clone(&warehouse)));
         ctx.register_catalog(CATALOG_NAME, Arc::clone(&catalog) as _);
         let this = Self {

@@ -103,6 +103,18 @@ pub fn parse_partition_path(names: &[String], path: &str) -> Option<Vec<Option<S
         .collect()
 }
 
+/// The hidden directory of a data directory where replaced files wait out their grace
+/// period (so that queries planned before the replacement still read them).
+pub const TRASH_DIR: &str = ".apiary-trash";
+
+/// Where a replaced data file waits: `<its directory>/.apiary-trash/<its name>`.
+pub fn trash_path(path: &std::path::Path) -> std::path::PathBuf {
+    let name = path.file_name().unwrap_or_default();
+    path.parent()
+        .map(|p| p.join(TRASH_DIR).join(name))
+        .unwrap_or_else(|| std::path::PathBuf::from(TRASH_DIR).join(name))
+}
+
 /// Hidden files and directories (staging, `_SUCCESS`, `.crc`) that readers skip, as Hive does.
 pub fn is_hidden(name: &str) -> bool {
     name.starts_with('.') || name.starts_with('_')

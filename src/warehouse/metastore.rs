@@ -619,38 +619,28 @@ impl Metastore {
 
     /// The partitions of a table, in spec order.
     pub fn partitions(&self, table_id: i64) -> Result<Vec<PartitionMeta>> {
-        self.with(|c| {
-            let mut stmt = c.prepare(
-                "SELECT id, vals, spec, location FROM parts WHERE tbl = ?1 ORDER BY spec",
-            )?;
-            let rows = stmt.query_map(params![table_id], |r| {
-                let vals: String = r.get(1)?;
-                Ok(PartitionMeta {
-                    id: r.get(0)?,
-                    values: serde_json::from_str(&vals).unwrap_or_default(),
-                    spec: r.get(2)?,
-                    location: PathBuf::from(r.get::<_, String>(3)?),
-                })
-            })?;
-            rows.collect()
-        })
+        self.with(|c| read_partitions(c, table_id))
+    }
+
+    /// A table's partitions and committed files as of one moment (one read transaction: a
+    /// commit between the two reads cannot show half a write).
+    pub fn snapshot(&self, table_id: i64) -> Result<(Vec<PartitionMeta>, Vec<FileMeta>)> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| ApiaryError::Usage("metastore connection is poisoned".into()))?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(|e| sql_err(&self.path, e))?;
+        let partitions = read_partitions(&tx, table_id).map_err(|e| sql_err(&self.path, e))?;
+        let files = read_files(&tx, table_id).map_err(|e| sql_err(&self.path, e))?;
+        tx.commit().map_err(|e| sql_err(&self.path, e))?;
+        Ok((partitions, files))
     }
 
     /// The committed files of a table.
     pub fn files(&self, table_id: i64) -> Result<Vec<FileMeta>> {
-        self.with(|c| {
-            let mut stmt =
-                c.prepare("SELECT path, size, part, rows FROM files WHERE tbl = ?1 ORDER BY path")?;
-            let rows = stmt.query_map(params![table_id], |r| {
-                Ok(FileMeta {
-                    path: PathBuf::from(r.get::<_, String>(0)?),
-                    size: r.get::<_, i64>(1)? as u64,
-                    partition: r.get(2)?,
-                    rows: r.get::<_, Option<i64>>(3)?.map(|n| n as u64),
-                })
-            })?;
-            rows.collect()
-        })
+        self.with(|c| read_files(c, table_id))
     }
 
     /// Removes files from the committed list (files that vanished: `MSCK REPAIR TABLE`).
@@ -871,6 +861,28 @@ impl Metastore {
         })
     }
 
+    /// Trash entries recorded at least `age_secs` seconds ago.
+    pub fn trash_older_than(&self, age_secs: i64) -> Result<Vec<PathBuf>> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT path FROM trash WHERE since <= ?1")?;
+            let rows = stmt.query_map(params![now() - age_secs], |r| r.get::<_, String>(0))?;
+            rows.map(|r| r.map(PathBuf::from)).collect()
+        })
+    }
+
+    /// Records that trash entries moved (`old` → `new`), keeping their age.
+    pub fn move_trash(&self, moves: &[(PathBuf, PathBuf)]) -> Result<()> {
+        self.with(|c| {
+            for (old, new) in moves {
+                c.execute(
+                    "UPDATE trash SET path = ?2 WHERE path = ?1",
+                    params![old.to_string_lossy(), new.to_string_lossy()],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
     /// Forgets trash entries once deleted.
     pub fn forget_trash(&self, paths: &[PathBuf]) -> Result<()> {
         self.with(|c| {
@@ -892,6 +904,35 @@ impl Metastore {
             Ok((t, p))
         })
     }
+}
+
+fn read_partitions(c: &Connection, table_id: i64) -> rusqlite::Result<Vec<PartitionMeta>> {
+    let mut stmt =
+        c.prepare("SELECT id, vals, spec, location FROM parts WHERE tbl = ?1 ORDER BY spec")?;
+    let rows = stmt.query_map(params![table_id], |r| {
+        let vals: String = r.get(1)?;
+        Ok(PartitionMeta {
+            id: r.get(0)?,
+            values: serde_json::from_str(&vals).unwrap_or_default(),
+            spec: r.get(2)?,
+            location: PathBuf::from(r.get::<_, String>(3)?),
+        })
+    })?;
+    rows.collect()
+}
+
+fn read_files(c: &Connection, table_id: i64) -> rusqlite::Result<Vec<FileMeta>> {
+    let mut stmt =
+        c.prepare("SELECT path, size, part, rows FROM files WHERE tbl = ?1 ORDER BY path")?;
+    let rows = stmt.query_map(params![table_id], |r| {
+        Ok(FileMeta {
+            path: PathBuf::from(r.get::<_, String>(0)?),
+            size: r.get::<_, i64>(1)? as u64,
+            partition: r.get(2)?,
+            rows: r.get::<_, Option<i64>>(3)?.map(|n| n as u64),
+        })
+    })?;
+    rows.collect()
 }
 
 fn escape_like(text: &str) -> String {

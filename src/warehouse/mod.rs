@@ -16,9 +16,11 @@ pub mod catalog;
 pub mod layout;
 pub mod metastore;
 pub mod statements;
+pub mod store;
 pub mod table;
 pub mod write;
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +35,21 @@ pub const DEFAULT_DATABASE: &str = "default";
 
 /// The warehouse directory used when none is given.
 pub const DEFAULT_WAREHOUSE_DIR: &str = "apiary-warehouse";
+
+/// How long replaced data files stay readable, hidden in their directory's trash, for queries
+/// planned before the write that replaced them.
+pub const TRASH_GRACE: Duration = Duration::from_secs(60);
+
+/// When [`Warehouse::retire`] deletes what a statement made garbage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retire {
+    /// Now (DROP TABLE, DROP PARTITION, DROP DATABASE).
+    Now,
+    /// Files replaced by a write (INSERT OVERWRITE, TRUNCATE) move at once to their directory's
+    /// hidden `.apiary-trash/`, out of sight of every reader of the directory, and are deleted
+    /// after [`TRASH_GRACE`]; queries that planned before the write still read them.
+    AfterGrace,
+}
 
 /// How long a writer waits for another process's write to the same table by default.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -177,6 +194,53 @@ impl Warehouse {
         )
     }
 
+    /// Undoes a write that did not commit (its table's lock held): deletes its staging
+    /// directory, the files it moved into place and the partition directories it created,
+    /// then forgets it. If the staging directory cannot be removed yet (DataFusion's writer
+    /// tasks may still be finishing a file), the pending write stays for the next sweep.
+    pub(crate) fn roll_back(&self, txn: &str, lock_name: &str, location: &Path, staging: &Path) {
+        remove_path(staging);
+        self.finish_roll_back(txn, lock_name, location, staging);
+    }
+
+    /// [`Warehouse::roll_back`] for a write that just failed in this process: DataFusion's
+    /// writer tasks may still be finishing files in the staging directory, so removing it is
+    /// retried for a while (without blocking the runtime) before the rest is undone.
+    pub(crate) async fn roll_back_failed_write(
+        &self,
+        txn: &str,
+        lock_name: &str,
+        location: &Path,
+        staging: &Path,
+    ) {
+        // Gone, and still gone a moment later: a straggler's `put` would re-create it.
+        let mut quiet = 0;
+        for _ in 0..60 {
+            remove_path(staging);
+            quiet = if staging.exists() { 0 } else { quiet + 1 };
+            if quiet >= 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.finish_roll_back(txn, lock_name, location, staging);
+    }
+
+    fn finish_roll_back(&self, txn: &str, lock_name: &str, location: &Path, staging: &Path) {
+        let keep: HashSet<PathBuf> = lock_name
+            .split_once('.')
+            .and_then(|(db, t)| self.metastore.table(db, t).ok().flatten())
+            .and_then(|t| self.metastore.partitions(t.id).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.location)
+            .collect();
+        remove_txn_files(location, &format!("part-{txn}-"), &keep);
+        if !staging.exists() {
+            let _ = self.metastore.end_pending(txn);
+        }
+    }
+
     /// Rolls back the writes of dead processes and deletes what committed writes replaced.
     pub fn sweep(&self) -> Result<()> {
         for (txn, lock_name, location, staging) in self.metastore.pending()? {
@@ -184,23 +248,69 @@ impl Warehouse {
             let Some(_lock) = self.try_lock(&lock_name)? else {
                 continue;
             };
-            remove_path(&staging);
-            remove_txn_files(&location, &format!("part-{txn}-"));
-            self.metastore.end_pending(&txn)?;
+            self.roll_back(&txn, &lock_name, &location, &staging);
         }
-        self.empty_trash()
+        let expired = self
+            .metastore
+            .trash_older_than(TRASH_GRACE.as_secs() as i64)?;
+        self.delete_trash(&expired)
     }
 
-    /// Deletes the files and directories in the trash.
-    pub fn empty_trash(&self) -> Result<()> {
-        let trash = self.metastore.trash()?;
+    /// Deletes the trash at or under `location` (before a new table takes that place: a
+    /// dropped table's directory may still wait there after a crash).
+    pub fn clear_trash_under(&self, location: &Path) -> Result<()> {
+        let trash: Vec<PathBuf> = self
+            .metastore
+            .trash()?
+            .into_iter()
+            .filter(|p| p.starts_with(location))
+            .collect();
+        self.delete_trash(&trash)
+    }
+
+    fn delete_trash(&self, trash: &[PathBuf]) -> Result<()> {
         if trash.is_empty() {
             return Ok(());
         }
-        for path in &trash {
+        for path in trash {
             remove_path(path);
+            // A directory's trash goes when it is empty.
+            if let Some(parent) = path.parent()
+                && parent.file_name().is_some_and(|n| n == layout::TRASH_DIR)
+            {
+                let _ = std::fs::remove_dir(parent);
+            }
         }
-        self.metastore.forget_trash(&trash)
+        self.metastore.forget_trash(trash)
+    }
+
+    /// Deletes, or hides until [`TRASH_GRACE`] has passed, what a committed statement made
+    /// garbage (the paths its commit put in the trash); then deletes trash whose grace is over.
+    pub fn retire(&self, doomed: &[PathBuf], when: Retire) -> Result<()> {
+        match when {
+            Retire::Now => self.delete_trash(doomed)?,
+            Retire::AfterGrace => {
+                let mut moves = Vec::new();
+                for path in doomed {
+                    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+                        continue; // a directory waits where it is
+                    }
+                    let hidden = layout::trash_path(path);
+                    let moved = hidden
+                        .parent()
+                        .is_some_and(|dir| std::fs::create_dir_all(dir).is_ok())
+                        && std::fs::rename(path, &hidden).is_ok();
+                    if moved {
+                        moves.push((path.clone(), hidden));
+                    }
+                }
+                self.metastore.move_trash(&moves)?;
+            }
+        }
+        let expired = self
+            .metastore
+            .trash_older_than(TRASH_GRACE.as_secs() as i64)?;
+        self.delete_trash(&expired)
     }
 }
 
@@ -214,20 +324,42 @@ pub(crate) fn remove_path(path: &Path) {
     let _ = result;
 }
 
-/// Deletes the files under `dir` whose names start with `prefix` (a dead write's files).
-fn remove_txn_files(dir: &Path, prefix: &str) {
+fn is_empty_dir(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// Deletes the files under `dir` whose names start with `prefix` (a dead write's files), and
+/// the directories that only those files were in (partition directories the write created),
+/// except `keep` (the partitions the metastore knows). Returns whether `dir` is now empty
+/// because of it.
+fn remove_txn_files(dir: &Path, prefix: &str, keep: &HashSet<PathBuf>) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return false;
     };
+    let mut removed_any = false;
+    let mut left = 0;
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().to_string();
         match entry.file_type() {
-            Ok(t) if t.is_dir() && !name.starts_with(".apiary") => remove_txn_files(&path, prefix),
-            Ok(t) if t.is_file() && name.starts_with(prefix) => {
-                let _ = std::fs::remove_file(&path);
+            Ok(t) if t.is_dir() && !name.starts_with(".apiary") => {
+                // A directory the dead write created may hold none of its files yet.
+                let emptied = remove_txn_files(&path, prefix, keep) || is_empty_dir(&path);
+                if emptied && !keep.contains(&path) && std::fs::remove_dir(&path).is_ok() {
+                    removed_any = true;
+                } else {
+                    left += 1;
+                }
             }
-            _ => {}
+            Ok(t) if t.is_file() && name.starts_with(prefix) => {
+                if std::fs::remove_file(&path).is_ok() {
+                    removed_any = true;
+                } else {
+                    left += 1;
+                }
+            }
+            _ => left += 1,
         }
     }
+    removed_any && left == 0
 }

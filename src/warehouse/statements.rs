@@ -24,7 +24,7 @@ use super::metastore::{
 };
 use super::table::{WarehouseTable, list_data_files, partition_scalar};
 use super::write::{WriteRequest, plan_stream, write};
-use super::{DEFAULT_DATABASE, Warehouse, remove_path};
+use super::{DEFAULT_DATABASE, Retire, Warehouse};
 use crate::error::{ApiaryError, Result};
 use crate::session::{StatementOutput, rows_output};
 use crate::sql::command::like_matches;
@@ -394,10 +394,7 @@ impl WarehouseSession<'_> {
             }
         }
         let doomed = self.warehouse.metastore().drop_database(name, cascade)?;
-        for path in &doomed {
-            remove_path(path);
-        }
-        self.warehouse.metastore().forget_trash(&doomed)?;
+        self.warehouse.retire(&doomed, Retire::Now)?;
         // Its directory goes when nothing else is in it.
         let _ = std::fs::remove_dir(&db.location);
         self.catalog.forget_overlay(name);
@@ -529,7 +526,7 @@ impl WarehouseSession<'_> {
         }
         if kind == TableKind::Managed {
             // A dropped table of the same name may still wait in the trash.
-            self.warehouse.empty_trash()?;
+            self.warehouse.clear_trash_under(&location)?;
         }
         let meta = TableMeta {
             id: 0,
@@ -1065,10 +1062,7 @@ impl WarehouseSession<'_> {
             .warehouse
             .metastore()
             .drop_partitions(&meta, &doomed_specs)?;
-        for path in &doomed {
-            remove_path(path);
-        }
-        self.warehouse.metastore().forget_trash(&doomed)?;
+        self.warehouse.retire(&doomed, Retire::Now)?;
         Ok(StatementOutput::Done)
     }
 
@@ -1222,10 +1216,7 @@ impl WarehouseSession<'_> {
             partitions: vec![],
             replace,
         })?;
-        for path in &doomed {
-            remove_path(path);
-        }
-        self.warehouse.metastore().forget_trash(&doomed)?;
+        self.warehouse.retire(&doomed, Retire::AfterGrace)?;
         Ok(StatementOutput::Done)
     }
 
@@ -1244,10 +1235,7 @@ impl WarehouseSession<'_> {
         };
         let _lock = self.lock(&meta).await?;
         let doomed = self.warehouse.metastore().drop_table(&meta)?;
-        for path in &doomed {
-            remove_path(path);
-        }
-        self.warehouse.metastore().forget_trash(&doomed)?;
+        self.warehouse.retire(&doomed, Retire::Now)?;
         Ok(StatementOutput::Done)
     }
 

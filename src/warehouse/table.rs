@@ -29,7 +29,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 
 use super::Warehouse;
-use super::layout::is_hidden;
+use super::layout::{is_hidden, trash_path};
 use super::metastore::{ColumnMeta, PartitionMeta, StorageFormat, TableKind, TableMeta};
 use super::write::WarehouseSink;
 
@@ -158,10 +158,14 @@ impl WarehouseTable {
             .collect())
     }
 
-    /// A committed file must still be there, as it was written.
+    /// A committed file must still be there, as it was written (or, replaced by a write that
+    /// committed since this scan's snapshot, in its directory's trash).
     fn check_committed(&self, path: &Path, size: u64) -> Result<()> {
         let problem = match std::fs::metadata(path) {
             Ok(m) if m.len() == size => return Ok(()),
+            Err(_) if std::fs::metadata(trash_path(path)).is_ok_and(|m| m.len() == size) => {
+                return Ok(());
+            }
             Ok(m) => format!("has changed size ({} bytes, {size} committed)", m.len()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => "is missing".to_string(),
             Err(e) => format!("cannot be read: {e}"),
@@ -180,10 +184,18 @@ impl WarehouseTable {
         let metastore = self.warehouse.metastore();
         let store_err = |e: crate::error::ApiaryError| DataFusionError::External(Box::new(e));
         let mut out = Vec::new();
+        // Partitions and files as of one moment.
+        let (partitions, files) = match self.meta.kind {
+            TableKind::Managed => metastore.snapshot(self.meta.id).map_err(store_err)?,
+            TableKind::External => (
+                metastore.partitions(self.meta.id).map_err(store_err)?,
+                vec![],
+            ),
+        };
         if self.meta.partition_columns.is_empty() {
             match self.meta.kind {
                 TableKind::Managed => {
-                    for f in metastore.files(self.meta.id).map_err(store_err)? {
+                    for f in files {
                         self.check_committed(&f.path, f.size)?;
                         out.push(partitioned_file(&f.path, f.size, vec![])?);
                     }
@@ -196,7 +208,6 @@ impl WarehouseTable {
             }
             return Ok(out);
         }
-        let partitions = metastore.partitions(self.meta.id).map_err(store_err)?;
         let partitions = self.prune(state, partitions, filters)?;
         let values_of = |p: &PartitionMeta| -> Result<Vec<ScalarValue>> {
             self.meta
@@ -214,7 +225,7 @@ impl WarehouseTable {
                 for p in &partitions {
                     by_id.insert(p.id, values_of(p)?);
                 }
-                for f in metastore.files(self.meta.id).map_err(store_err)? {
+                for f in files {
                     if let Some(values) = f.partition.and_then(|id| by_id.get(&id)) {
                         self.check_committed(&f.path, f.size)?;
                         out.push(partitioned_file(&f.path, f.size, values.clone())?);

@@ -44,7 +44,7 @@ use futures::StreamExt;
 
 use super::layout::{DEFAULT_PARTITION, partition_spec};
 use super::metastore::{NewFile, NewPartition, Replace, StorageFormat, TableMeta, WriteCommit};
-use super::{Warehouse, remove_path};
+use super::{Retire, Warehouse, remove_path};
 use crate::error::{ApiaryError, Result};
 
 /// One write into a table.
@@ -198,7 +198,7 @@ pub async fn write(
     }
     if request.create {
         // A dropped table of the same name may still wait in the trash.
-        warehouse.empty_trash()?;
+        warehouse.clear_trash_under(&table.location)?;
     }
     let txn = warehouse.new_txn();
     let staging = table.location.join(format!(".apiary-staging-{txn}"));
@@ -207,13 +207,13 @@ pub async fn write(
         .begin_pending(&txn, &lock_name, &table.location, &staging)?;
     let outcome = stage_and_commit(warehouse, &request, input, task, &txn, &staging).await;
     if outcome.is_err() {
-        remove_path(&staging);
-        super::remove_txn_files(&table.location, &format!("part-{txn}-"));
+        warehouse
+            .roll_back_failed_write(&txn, &lock_name, &table.location, &staging)
+            .await;
         if request.create {
             // A failed CTAS leaves no directory behind (only removed when empty).
             let _ = std::fs::remove_dir(&table.location);
         }
-        warehouse.metastore().end_pending(&txn)?;
     }
     outcome
 }
@@ -410,10 +410,7 @@ async fn stage_and_commit(
         partitions,
         replace,
     })?;
-    for path in &doomed {
-        remove_path(path);
-    }
-    warehouse.metastore().forget_trash(&doomed)?;
+    warehouse.retire(&doomed, Retire::AfterGrace)?;
     Ok(rows)
 }
 
