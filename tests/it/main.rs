@@ -10,12 +10,17 @@ mod warehouse;
 
 use std::process::{Command, Output};
 
-/// The `apiary` binary, with its REPL history kept out of the user's home.
+/// The `apiary` binary, with its REPL history kept out of the user's home and its default
+/// warehouse out of the working directory (tests that need their own pass `--warehouse`).
 fn apiary() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_apiary"));
     cmd.env(
         "APIARY_HISTORY",
         std::env::temp_dir().join("apiary-test-history"),
+    );
+    cmd.env(
+        "APIARY_WAREHOUSE",
+        std::env::temp_dir().join("apiary-test-warehouse"),
     );
     cmd
 }
