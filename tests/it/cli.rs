@@ -236,3 +236,51 @@ fn repl_session_through_a_pty() {
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
+
+/// With no flags the warehouse is `apiary-warehouse/` in the working directory, created on
+/// first use; `--warehouse` and `APIARY_WAREHOUSE` choose another; the sample tables are in
+/// every warehouse.
+#[test]
+fn default_warehouse_is_in_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |cmd: &mut std::process::Command, sql: &str| {
+        let o = cmd
+            .current_dir(dir.path())
+            .args(["-S", "--format", "csv", "-e", sql])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let mut here = apiary();
+    here.env_remove("APIARY_WAREHOUSE");
+    run(&mut here, "CREATE TABLE kept AS SELECT 1 AS x");
+    let table_dir = dir.path().join("apiary-warehouse").join("kept");
+    let files: Vec<_> = std::fs::read_dir(&table_dir).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "{table_dir:?}");
+    assert!(
+        files[0].file_name().to_string_lossy().ends_with(".parquet"),
+        "{files:?}"
+    );
+    let mut again = apiary();
+    again.env_remove("APIARY_WAREHOUSE");
+    assert_eq!(run(&mut again, "SELECT x FROM kept"), "x\n1\n");
+
+    // Another warehouse does not have it, by flag or by environment, but has the samples.
+    let mut flag = apiary();
+    flag.arg("--warehouse").arg(dir.path().join("other"));
+    assert_eq!(
+        run(&mut flag, "SHOW TABLES LIKE 'kept|words_test'"),
+        "tab_name\nwords_test\n"
+    );
+    let mut env = apiary();
+    env.env("APIARY_WAREHOUSE", dir.path().join("third"));
+    assert_eq!(run(&mut env, "SHOW TABLES LIKE 'kept'"), "tab_name\n");
+    assert!(
+        dir.path()
+            .join("third")
+            .join(".apiary")
+            .join("metastore.db")
+            .exists()
+    );
+}
