@@ -71,7 +71,8 @@ pub struct Args {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ApiaryCommand {
-    /// Benchmark LATERAL VIEW explode against DataFusion's unnest on generated data.
+    /// Benchmarks against DataFusion in the same process: `lateral` (LATERAL VIEW explode
+    /// against unnest, the default) or `warehouse` (INSERT against COPY, metastore scale).
     Bench(crate::cli::bench::BenchArgs),
 }
 

@@ -1,5 +1,5 @@
-//! `apiary bench`: LATERAL VIEW generators against DataFusion's own `unnest`, on the same
-//! generated Parquet data in the same process, reported as time ratios.
+//! `apiary bench lateral`: LATERAL VIEW generators against DataFusion's own `unnest`, on the
+//! same generated Parquet data in the same process, reported as time ratios.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,15 +8,17 @@ use datafusion::arrow::array::{
     ArrayRef, Int64Array, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::ParquetReadOptions;
 
+use super::median;
 use crate::error::{ApiaryError, Result};
 use crate::session::ApiaryContext;
 
-/// Arguments of `apiary bench`.
-#[derive(Debug, clap::Args)]
-pub struct BenchArgs {
+/// Arguments of `apiary bench lateral` (and of a plain `apiary bench`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LateralArgs {
     /// Rows of generated data.
     #[arg(long, default_value_t = 1_000_000)]
     pub rows: usize,
@@ -143,29 +145,27 @@ async fn run_query(ctx: &ApiaryContext, sql: &str) -> Result<(Duration, Vec<Reco
     Ok((started.elapsed(), batches))
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-/// The result as sorted text lines, to compare two queries' answers.
+/// The result as sorted text lines (values only: the two queries name their columns apart,
+/// and a table's padding follows its headers), to compare two queries' answers.
 fn sorted_rows(batches: &[RecordBatch]) -> Result<Vec<String>> {
-    let text = datafusion::arrow::util::pretty::pretty_format_batches(batches)
-        .map_err(|e| ApiaryError::DataFusion(e.into()))?
-        .to_string();
-    // Skip the header box; keep the data lines.
-    let mut lines: Vec<String> = text
-        .lines()
-        .skip(3)
-        .filter(|l| l.starts_with('|'))
-        .map(str::to_string)
-        .collect();
+    let mut lines = Vec::new();
+    for batch in batches {
+        for row in 0..batch.num_rows() {
+            let cells = batch
+                .columns()
+                .iter()
+                .map(|c| array_value_to_string(c, row))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| ApiaryError::DataFusion(e.into()))?;
+            lines.push(cells.join("|"));
+        }
+    }
     lines.sort();
     Ok(lines)
 }
 
 /// Runs the benchmark and prints a table of timings and ratios.
-pub async fn run(args: &BenchArgs) -> Result<()> {
+pub async fn run(args: &LateralArgs) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("apiary-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|source| ApiaryError::Io {
         path: dir.clone(),
