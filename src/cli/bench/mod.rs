@@ -70,10 +70,7 @@ mod tests {
 
     fn bench(argv: &[&str]) -> Option<BenchArgs> {
         let args = Args::try_parse_from(argv).ok()?;
-        match args.command {
-            Some(ApiaryCommand::Bench(b)) => Some(b),
-            None => None,
-        }
+        args.command.map(|ApiaryCommand::Bench(b)| b)
     }
 
     #[test]
