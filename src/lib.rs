@@ -10,6 +10,7 @@ pub mod cli;
 pub mod error;
 pub mod exec;
 pub mod plan;
+pub mod server;
 pub mod session;
 pub mod sql;
 pub mod suggest;

@@ -55,6 +55,7 @@ pub struct Args {
         long,
         value_name = "DIR",
         env = "APIARY_WAREHOUSE",
+        global = true,
         default_value = crate::warehouse::DEFAULT_WAREHOUSE_DIR
     )]
     pub warehouse: PathBuf,
@@ -74,6 +75,8 @@ pub enum ApiaryCommand {
     /// Benchmarks against DataFusion in the same process: `lateral` (LATERAL VIEW explode
     /// against unnest, the default) or `warehouse` (INSERT against COPY, metastore scale).
     Bench(crate::cli::bench::BenchArgs),
+    /// Serve the engine over Arrow Flight SQL (ADBC, JDBC, pyarrow clients).
+    Serve(crate::server::ServeArgs),
 }
 
 /// What to run.

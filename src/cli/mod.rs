@@ -26,14 +26,26 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// Runs `apiary` with parsed arguments; returns the process exit code.
 pub async fn run(args: Args) -> ExitCode {
-    if let Some(ApiaryCommand::Bench(bench)) = &args.command {
-        return match bench::run(bench).await {
-            Ok(()) => ExitCode::from(EXIT_OK),
-            Err(e) => {
-                eprintln!("apiary bench: {e}");
-                ExitCode::from(EXIT_STATEMENT_FAILED)
-            }
-        };
+    match &args.command {
+        Some(ApiaryCommand::Bench(bench)) => {
+            return match bench::run(bench).await {
+                Ok(()) => ExitCode::from(EXIT_OK),
+                Err(e) => {
+                    eprintln!("apiary bench: {e}");
+                    ExitCode::from(EXIT_STATEMENT_FAILED)
+                }
+            };
+        }
+        Some(ApiaryCommand::Serve(serve)) => {
+            return match crate::server::run(serve, &args.warehouse).await {
+                Ok(()) => ExitCode::from(EXIT_OK),
+                Err(e) => {
+                    eprintln!("apiary serve: {e}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+            };
+        }
+        None => {}
     }
     let config = match Config::from_args(&args) {
         Ok(c) => c,

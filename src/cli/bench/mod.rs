@@ -69,8 +69,11 @@ mod tests {
     use crate::cli::args::{ApiaryCommand, Args};
 
     fn bench(argv: &[&str]) -> Option<BenchArgs> {
-        let args = Args::try_parse_from(argv).ok()?;
-        args.command.map(|ApiaryCommand::Bench(b)| b)
+        // Not `map(|ApiaryCommand::Bench(b)| b)`: that stops compiling with a second subcommand.
+        let Some(ApiaryCommand::Bench(b)) = Args::try_parse_from(argv).ok()?.command else {
+            return None;
+        };
+        Some(b)
     }
 
     #[test]

@@ -193,10 +193,37 @@ fn source_query(rows: u64) -> String {
     )
 }
 
-async fn time_insert(ctx: &mut ApiaryContext, sql: &str, rows: u64) -> Result<Duration> {
+/// CPU time (user + system, all threads) of this process so far, from `/proc/self/stat`
+/// (Linux, whose `USER_HZ` is 100); `None` elsewhere.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces; the fields after it start with the state (field 3).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |field: usize| fields.get(field - 3)?.parse::<u64>().ok();
+    Some(Duration::from_millis((ticks(14)? + ticks(15)?) * 10))
+}
+
+/// Wall-clock and CPU time of one run.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    wall: Duration,
+    cpu: Option<Duration>,
+}
+
+/// Times `f` on the wall clock and in the process's CPU time.
+async fn timed<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<(Timing, T)> {
+    let cpu = process_cpu();
     let started = Instant::now();
-    let output = execute(ctx, sql).await?;
-    let elapsed = started.elapsed();
+    let out = f.await?;
+    let wall = started.elapsed();
+    let cpu = process_cpu()
+        .zip(cpu)
+        .map(|(after, before)| after.saturating_sub(before));
+    Ok((Timing { wall, cpu }, out))
+}
+
+async fn time_insert(ctx: &mut ApiaryContext, sql: &str, rows: u64) -> Result<Timing> {
+    let (elapsed, output) = timed(execute(ctx, sql)).await?;
     match output {
         Output::Affected(n) if n == rows => Ok(elapsed),
         Output::Affected(n) => Err(bench_error(format!(
@@ -206,12 +233,11 @@ async fn time_insert(ctx: &mut ApiaryContext, sql: &str, rows: u64) -> Result<Du
     }
 }
 
-async fn time_copy(ctx: &ApiaryContext, sql: &str, dir: &Path, rows: u64) -> Result<Duration> {
+async fn time_copy(ctx: &ApiaryContext, sql: &str, dir: &Path, rows: u64) -> Result<Timing> {
     // Each COPY writes into an empty directory; clearing it is not timed.
     let _ = std::fs::remove_dir_all(dir);
-    let started = Instant::now();
-    let batches = ctx.session().sql(sql).await?.collect().await?;
-    let elapsed = started.elapsed();
+    let (elapsed, batches) =
+        timed(async { Ok(ctx.session().sql(sql).await?.collect().await?) }).await?;
     let n = single_count(&batches)?;
     if n != rows {
         return Err(bench_error(format!("COPY wrote {n} rows, expected {rows}")));
@@ -245,42 +271,48 @@ async fn insert_bench(args: &WarehouseArgs) -> Result<()> {
     println!("  apiary: {insert}");
     println!("  copy:   {copy}");
     println!(
-        "{:<8} {:>14} {:>14} {:>8}",
-        "run", "apiary (ms)", "copy (ms)", "ratio"
+        "{:<8} {:>12} {:>12} {:>7}   {:>11} {:>11} {:>9}",
+        "run", "apiary (ms)", "copy (ms)", "ratio", "apiary cpu", "copy cpu", "cpu ratio"
     );
-    let (mut a_times, mut c_times) = (Vec::new(), Vec::new());
+    let mut timings: Vec<(Timing, Timing)> = Vec::new();
     for run in 0..runs {
-        let (a, c) = if run % 2 == 0 {
+        let pair = if run % 2 == 0 {
             let a = time_insert(&mut ctx, &insert, rows).await?;
             (a, time_copy(&ctx, &copy, &copy_dir, rows).await?)
         } else {
             let c = time_copy(&ctx, &copy, &copy_dir, rows).await?;
             (time_insert(&mut ctx, &insert, rows).await?, c)
         };
-        println!(
-            "{:<8} {:>14.1} {:>14.1} {:>8.2}",
-            run + 1,
-            ms(a),
-            ms(c),
-            a.as_secs_f64() / c.as_secs_f64()
-        );
-        a_times.push(a);
-        c_times.push(c);
+        print_timing_row(&(run + 1).to_string(), pair.0, pair.1);
+        timings.push(pair);
     }
-    let (a_best, c_best) = (
-        a_times.iter().min().copied().unwrap_or_default(),
-        c_times.iter().min().copied().unwrap_or_default(),
+    let column = |f: fn(&(Timing, Timing)) -> Timing| -> (Vec<Duration>, Option<Vec<Duration>>) {
+        let walls = timings.iter().map(|t| f(t).wall).collect();
+        let cpus = timings.iter().map(|t| f(t).cpu).collect();
+        (walls, cpus)
+    };
+    let ((a_walls, a_cpus), (c_walls, c_cpus)) = (column(|t| t.0), column(|t| t.1));
+    let best = |v: &[Duration]| v.iter().min().copied().unwrap_or_default();
+    let a_best = Timing {
+        wall: best(&a_walls),
+        cpu: a_cpus.as_deref().map(best),
+    };
+    let c_best = Timing {
+        wall: best(&c_walls),
+        cpu: c_cpus.as_deref().map(best),
+    };
+    print_timing_row("best", a_best, c_best);
+    print_timing_row(
+        "median",
+        Timing {
+            wall: median(a_walls),
+            cpu: a_cpus.map(median),
+        },
+        Timing {
+            wall: median(c_walls),
+            cpu: c_cpus.map(median),
+        },
     );
-    let (a_median, c_median) = (median(a_times), median(c_times));
-    for (label, a, c) in [("best", a_best, c_best), ("median", a_median, c_median)] {
-        println!(
-            "{:<8} {:>14.1} {:>14.1} {:>8.2}",
-            label,
-            ms(a),
-            ms(c),
-            a.as_secs_f64() / c.as_secs_f64()
-        );
-    }
 
     // What was written: the table holds exactly the rows, in the partitions, of the last run.
     let count = match execute(&mut ctx, "SELECT count(*) FROM t").await? {
@@ -302,7 +334,7 @@ async fn insert_bench(args: &WarehouseArgs) -> Result<()> {
         mib(a_bytes),
         mib(c_bytes)
     );
-    let ratio = a_best.as_secs_f64() / c_best.as_secs_f64();
+    let ratio = a_best.wall.as_secs_f64() / c_best.wall.as_secs_f64();
     println!(
         "INSERT ratio apiary / copy (best of {runs}): {ratio:.2} (goal <= {INSERT_GOAL_RATIO:.2}: {})",
         if ratio <= INSERT_GOAL_RATIO {
@@ -312,6 +344,28 @@ async fn insert_bench(args: &WarehouseArgs) -> Result<()> {
         }
     );
     Ok(())
+}
+
+/// One line of the INSERT table: wall-clock times (ms), CPU times (s) and their ratios.
+fn print_timing_row(label: &str, a: Timing, c: Timing) {
+    let cpu =
+        |t: Option<Duration>| t.map_or("-".to_string(), |d| format!("{:.2} s", d.as_secs_f64()));
+    let cpu_ratio = a
+        .cpu
+        .zip(c.cpu)
+        .filter(|(_, c)| !c.is_zero())
+        .map_or("-".to_string(), |(a, c)| {
+            format!("{:.2}", a.as_secs_f64() / c.as_secs_f64())
+        });
+    println!(
+        "{label:<8} {:>12.1} {:>12.1} {:>7.2}   {:>11} {:>11} {:>9}",
+        ms(a.wall),
+        ms(c.wall),
+        a.wall.as_secs_f64() / c.wall.as_secs_f64(),
+        cpu(a.cpu),
+        cpu(c.cpu),
+        cpu_ratio
+    );
 }
 
 /// Partitions of table `i` when `partitions` are spread over `tables`.

@@ -1,0 +1,233 @@
+//! Authentication, enforced once in front of the whole Flight service (a tower layer): in
+//! arrow-flight 59 some RPCs (ListActions, GetSchema, ListFlights) bypass the per-method hooks
+//! of `FlightSqlService`, so checking there would leave holes.
+//!
+//! - `--token T`: every RPC, Handshake included, needs `authorization: Bearer T`.
+//! - `--user U --password-file F`: Handshake with `authorization: Basic base64(U:P)` answers a
+//!   fresh bearer token (what JDBC clients do); every other RPC needs a token so issued.
+//!
+//! Tokens are compared in constant time.
+
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::{Request, Response};
+use tonic::Status;
+use tonic::body::Body;
+use tower::{Layer, Service};
+
+/// Who may call the server.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// A static bearer token.
+    pub token: Option<String>,
+    /// A user and password for the Basic-auth handshake.
+    pub user: Option<(String, String)>,
+}
+
+impl Credentials {
+    /// Whether any authentication is configured.
+    pub fn enabled(&self) -> bool {
+        self.token.is_some() || self.user.is_some()
+    }
+}
+
+/// Credentials plus the tokens issued by handshakes.
+#[derive(Debug, Default)]
+pub struct Authenticator {
+    credentials: Credentials,
+    issued: RwLock<HashSet<String>>,
+}
+
+const HANDSHAKE_PATH: &str = "/arrow.flight.protocol.FlightService/Handshake";
+
+/// Constant-time equality of two byte strings (the length is not secret).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Authenticator {
+    /// An authenticator for `credentials`.
+    pub fn new(credentials: Credentials) -> Self {
+        Self {
+            credentials,
+            issued: RwLock::new(HashSet::new()),
+        }
+    }
+
+    /// Checks a Basic `user:password`; on success returns a new bearer token.
+    pub fn login(&self, header: &str) -> Result<String, Status> {
+        let Some((user, password)) = &self.credentials.user else {
+            return Err(Status::unauthenticated("this server takes a bearer token"));
+        };
+        let encoded = header
+            .strip_prefix("Basic ")
+            .ok_or_else(|| Status::unauthenticated("expected Basic credentials"))?;
+        let decoded = STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| Status::unauthenticated("malformed Basic credentials"))?;
+        let text = String::from_utf8(decoded)
+            .map_err(|_| Status::unauthenticated("malformed Basic credentials"))?;
+        let (u, p) = text
+            .split_once(':')
+            .ok_or_else(|| Status::unauthenticated("malformed Basic credentials"))?;
+        // Both compared, whatever the first gives.
+        let ok = same(u.as_bytes(), user.as_bytes()) & same(p.as_bytes(), password.as_bytes());
+        if !ok {
+            return Err(Status::unauthenticated("wrong user or password"));
+        }
+        let token = new_token();
+        if let Ok(mut issued) = self.issued.write() {
+            issued.insert(token.clone());
+        }
+        Ok(token)
+    }
+
+    /// Whether a bearer token is valid.
+    pub fn bearer_ok(&self, token: &str) -> bool {
+        if let Some(t) = &self.credentials.token
+            && same(token.as_bytes(), t.as_bytes())
+        {
+            return true;
+        }
+        self.issued
+            .read()
+            .map(|issued| issued.iter().any(|t| same(token.as_bytes(), t.as_bytes())))
+            .unwrap_or(false)
+    }
+
+    /// Checks one request: `Ok` lets it through.
+    fn check(&self, path: &str, authorization: Option<&str>) -> Result<(), Status> {
+        if !self.credentials.enabled() {
+            return Ok(());
+        }
+        let Some(header) = authorization else {
+            return Err(Status::unauthenticated("missing authorization header"));
+        };
+        if path == HANDSHAKE_PATH && header.starts_with("Basic ") {
+            // The handshake itself checks the password.
+            return Ok(());
+        }
+        match header.strip_prefix("Bearer ") {
+            Some(token) if self.bearer_ok(token.trim()) => Ok(()),
+            Some(_) => Err(Status::unauthenticated("invalid bearer token")),
+            None => Err(Status::unauthenticated("expected a bearer token")),
+        }
+    }
+}
+
+/// A random 256-bit token, hex-encoded (ThreadRng: a CSPRNG seeded by the OS).
+fn new_token() -> String {
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The tower layer that puts [`Authenticator`] in front of a service.
+#[derive(Debug, Clone)]
+pub struct AuthLayer {
+    auth: Arc<Authenticator>,
+}
+
+impl AuthLayer {
+    /// A layer checking with `auth`.
+    pub fn new(auth: Arc<Authenticator>) -> Self {
+        Self { auth }
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService {
+            inner,
+            auth: Arc::clone(&self.auth),
+        }
+    }
+}
+
+/// The service [`AuthLayer`] makes.
+#[derive(Debug, Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    auth: Arc<Authenticator>,
+}
+
+impl<S, B> Service<Request<B>> for AuthService<S>
+where
+    S: Service<Request<B>, Response = Response<Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = futures::future::Either<
+        S::Future,
+        futures::future::Ready<Result<Response<Body>, S::Error>>,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let header = request
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        match self.auth.check(request.uri().path(), header) {
+            Ok(()) => futures::future::Either::Left(self.inner.call(request)),
+            Err(status) => {
+                futures::future::Either::Right(futures::future::ready(Ok(status.into_http())))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_must_match_exactly() {
+        let auth = Authenticator::new(Credentials {
+            token: Some("secret".into()),
+            user: None,
+        });
+        assert!(auth.check("/x", Some("Bearer secret")).is_ok());
+        for bad in [
+            "Bearer secre",
+            "Bearer secrett",
+            "Bearer ",
+            "Basic c2VjcmV0",
+            "secret",
+        ] {
+            assert!(auth.check("/x", Some(bad)).is_err(), "{bad}");
+        }
+        assert!(auth.check("/x", None).is_err());
+        assert!(auth.check(HANDSHAKE_PATH, None).is_err());
+    }
+
+    #[test]
+    fn basic_login_issues_a_bearer_token() {
+        let auth = Authenticator::new(Credentials {
+            token: None,
+            user: Some(("ann".into(), "pw".into())),
+        });
+        let good = format!("Basic {}", STANDARD.encode("ann:pw"));
+        let bad = format!("Basic {}", STANDARD.encode("ann:px"));
+        assert!(auth.check(HANDSHAKE_PATH, Some(&good)).is_ok());
+        assert!(auth.login(&bad).is_err());
+        let token = auth.login(&good).unwrap_or_default();
+        assert_eq!(token.len(), 64);
+        assert!(auth.check("/x", Some(&format!("Bearer {token}"))).is_ok());
+        assert!(auth.check("/x", Some("Bearer nope")).is_err());
+        assert!(auth.check("/x", Some(&good)).is_err());
+    }
+}

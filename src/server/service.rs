@@ -1,0 +1,558 @@
+//! Apiary's Flight SQL service: every statement goes through [`ApiaryContext::execute`], the
+//! same entry point as the CLI, in the calling client's own session.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
+use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
+use arrow_flight::sql::{
+    CommandGetCatalogs, CommandGetDbSchemas, CommandGetPrimaryKeys, CommandGetSqlInfo,
+    CommandGetTableTypes, CommandGetTables, CommandStatementQuery, CommandStatementUpdate,
+    ProstMessageExt, SqlInfo, TicketStatementQuery,
+};
+use arrow_flight::{
+    FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, Ticket,
+};
+use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::prelude::SessionConfig;
+use futures::{Stream, TryStreamExt};
+use prost::Message;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::auth::Authenticator;
+use crate::error::ApiaryError;
+use crate::session::{ApiaryContext, StatementOutput};
+use crate::warehouse::Warehouse;
+use crate::warehouse::catalog::CATALOG_NAME;
+
+type DoGetStream = Pin<Box<dyn Stream<Item = Result<arrow_flight::FlightData, Status>> + Send>>;
+
+/// How long a statement handle (a query planned by GetFlightInfo, not yet fetched) lives.
+const HANDLE_TTL: Duration = Duration::from_secs(300);
+
+/// One client's session.
+type Session = Arc<tokio::sync::Mutex<ApiaryContext>>;
+
+/// A planned query waiting for its DoGet.
+struct Pending {
+    session: String,
+    stream: SendableRecordBatchStream,
+    created: Instant,
+}
+
+/// The Flight SQL service.
+pub struct ApiaryFlightSql {
+    warehouse: Arc<Warehouse>,
+    auth: Arc<Authenticator>,
+    sessions: Mutex<HashMap<String, Session>>,
+    pending: Mutex<HashMap<String, Pending>>,
+    sql_info: SqlInfoData,
+}
+
+impl std::fmt::Debug for ApiaryFlightSql {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiaryFlightSql").finish_non_exhaustive()
+    }
+}
+
+/// An engine error as a gRPC status: the user's mistakes are INVALID_ARGUMENT, the rest
+/// INTERNAL; the message is the engine's.
+fn to_status(e: ApiaryError) -> Status {
+    match &e {
+        ApiaryError::Io { .. } => Status::internal(e.to_string()),
+        ApiaryError::DataFusion(d) if is_internal(d) => Status::internal(e.to_string()),
+        _ => Status::invalid_argument(e.to_string()),
+    }
+}
+
+fn is_internal(e: &datafusion::error::DataFusionError) -> bool {
+    use datafusion::error::DataFusionError as E;
+    matches!(
+        e,
+        E::Internal(_) | E::IoError(_) | E::ObjectStore(_) | E::ResourcesExhausted(_)
+    )
+}
+
+fn new_handle() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn flight_info(
+    schema: &Schema,
+    ticket: Vec<u8>,
+    descriptor: FlightDescriptor,
+) -> Result<FlightInfo, Status> {
+    let endpoint = FlightEndpoint::new().with_ticket(Ticket::new(ticket));
+    Ok(FlightInfo::new()
+        .try_with_schema(schema)
+        .map_err(|e| Status::internal(e.to_string()))?
+        .with_endpoint(endpoint)
+        .with_descriptor(descriptor))
+}
+
+fn batches_stream(schema: Arc<Schema>, batches: Vec<RecordBatch>) -> DoGetStream {
+    let stream = futures::stream::iter(batches.into_iter().map(Ok));
+    let encoded = FlightDataEncoderBuilder::new()
+        .with_schema(schema)
+        .build(stream)
+        .map_err(Status::from);
+    Box::pin(encoded)
+}
+
+impl ApiaryFlightSql {
+    /// A service over `warehouse`.
+    pub fn new(warehouse: Arc<Warehouse>, auth: Arc<Authenticator>) -> Result<Self, ApiaryError> {
+        let mut info = SqlInfoDataBuilder::new();
+        info.append(SqlInfo::FlightSqlServerName, "Apiary");
+        info.append(SqlInfo::FlightSqlServerVersion, env!("CARGO_PKG_VERSION"));
+        info.append(SqlInfo::FlightSqlServerArrowVersion, "1.3");
+        info.append(SqlInfo::FlightSqlServerReadOnly, false);
+        info.append(SqlInfo::FlightSqlServerSql, true);
+        info.append(SqlInfo::FlightSqlServerSubstrait, false);
+        info.append(SqlInfo::FlightSqlServerTransaction, 0i32);
+        info.append(SqlInfo::FlightSqlServerCancel, false);
+        info.append(SqlInfo::SqlIdentifierQuoteChar, "`");
+        info.append(SqlInfo::SqlDdlCatalog, false);
+        info.append(SqlInfo::SqlDdlSchema, true);
+        info.append(SqlInfo::SqlDdlTable, true);
+        let sql_info = info
+            .build()
+            .map_err(|e| ApiaryError::Usage(format!("SqlInfo: {e}")))?;
+        Ok(Self {
+            warehouse,
+            auth,
+            sessions: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
+            sql_info,
+        })
+    }
+
+    /// The session of the client that sent `request`: its credentials and its connection.
+    fn session_key<T>(request: &Request<T>) -> String {
+        let token = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let peer = request
+            .remote_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        format!("{token}|{peer}")
+    }
+
+    async fn session(&self, key: &str) -> Result<Session, Status> {
+        if let Some(s) = self
+            .sessions
+            .lock()
+            .map_err(|_| Status::internal("session table poisoned"))?
+            .get(key)
+        {
+            return Ok(Arc::clone(s));
+        }
+        let ctx = ApiaryContext::with_warehouse(SessionConfig::new(), Arc::clone(&self.warehouse))
+            .await
+            .map_err(to_status)?;
+        let session = Arc::new(tokio::sync::Mutex::new(ctx));
+        let mut sessions = self
+            .sessions
+            .lock()
+            .map_err(|_| Status::internal("session table poisoned"))?;
+        Ok(Arc::clone(
+            sessions.entry(key.to_string()).or_insert(session),
+        ))
+    }
+
+    /// Runs one statement in the caller's session.
+    async fn run(&self, key: &str, sql: &str) -> Result<StatementOutput, Status> {
+        let session = self.session(key).await?;
+        let mut ctx = session.lock().await;
+        let text = sql.trim().trim_end_matches(';');
+        match ctx.execute(text).await.map_err(to_status)? {
+            StatementOutput::Source(_) => Err(Status::invalid_argument(
+                "SOURCE runs scripts of the CLI; send the statements instead",
+            )),
+            other => Ok(other),
+        }
+    }
+
+    fn forget_expired(&self) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.retain(|_, p| p.created.elapsed() < HANDLE_TTL);
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl FlightSqlService for ApiaryFlightSql {
+    type FlightService = ApiaryFlightSql;
+
+    async fn do_handshake(
+        &self,
+        request: Request<Streaming<HandshakeRequest>>,
+    ) -> Result<
+        Response<Pin<Box<dyn Stream<Item = Result<HandshakeResponse, Status>> + Send>>>,
+        Status,
+    > {
+        let header = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        // A bearer token already passed the auth layer; Basic credentials log in here.
+        let token = if header.starts_with("Basic ") {
+            self.auth.login(&header)?
+        } else {
+            header.strip_prefix("Bearer ").unwrap_or("").to_string()
+        };
+        let response = HandshakeResponse {
+            protocol_version: 0,
+            payload: token.clone().into(),
+        };
+        let output = futures::stream::iter(vec![Ok(response)]);
+        let mut response: Response<Pin<Box<dyn Stream<Item = _> + Send>>> =
+            Response::new(Box::pin(output));
+        if !token.is_empty() {
+            let value = format!("Bearer {token}")
+                .parse()
+                .map_err(|_| Status::internal("token is not a header value"))?;
+            response.metadata_mut().insert("authorization", value);
+        }
+        Ok(response)
+    }
+
+    async fn get_flight_info_statement(
+        &self,
+        query: CommandStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.forget_expired();
+        let key = Self::session_key(&request);
+        let output = self.run(&key, &query.query).await?;
+        let stream: SendableRecordBatchStream = match output {
+            StatementOutput::Rows(s) => s,
+            _ => Box::pin(datafusion::physical_plan::EmptyRecordBatchStream::new(
+                Arc::new(Schema::empty()),
+            )),
+        };
+        let schema = stream.schema();
+        let handle = new_handle();
+        self.pending
+            .lock()
+            .map_err(|_| Status::internal("handle table poisoned"))?
+            .insert(
+                handle.clone(),
+                Pending {
+                    session: key,
+                    stream,
+                    created: Instant::now(),
+                },
+            );
+        let ticket = TicketStatementQuery {
+            statement_handle: handle.into_bytes().into(),
+        };
+        let info = flight_info(
+            &schema,
+            ticket.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_statement(
+        &self,
+        ticket: TicketStatementQuery,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        let handle = String::from_utf8_lossy(&ticket.statement_handle).to_string();
+        let key = Self::session_key(&request);
+        let pending = self
+            .pending
+            .lock()
+            .map_err(|_| Status::internal("handle table poisoned"))?
+            .remove(&handle)
+            .ok_or_else(|| {
+                Status::not_found("unknown or expired statement handle (each is fetched once)")
+            })?;
+        if pending.session.split('|').next() != key.split('|').next() {
+            return Err(Status::permission_denied(
+                "the statement belongs to another session",
+            ));
+        }
+        let schema = pending.stream.schema();
+        let batches = pending
+            .stream
+            .map_err(|e| FlightError::ExternalError(Box::new(ApiaryError::from(e))));
+        let encoded = FlightDataEncoderBuilder::new()
+            .with_schema(schema)
+            .build(batches)
+            .map_err(|e| match e {
+                FlightError::ExternalError(inner) => Status::internal(inner.to_string()),
+                other => Status::from(other),
+            });
+        Ok(Response::new(Box::pin(encoded)))
+    }
+
+    async fn do_put_statement_update(
+        &self,
+        update: CommandStatementUpdate,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        let key = Self::session_key(&request);
+        match self.run(&key, &update.query).await? {
+            StatementOutput::Affected(n) => Ok(n as i64),
+            StatementOutput::Rows(stream) => {
+                // DataFusion's own DML answers a count.
+                let batches: Vec<RecordBatch> = stream
+                    .try_collect()
+                    .await
+                    .map_err(|e| to_status(ApiaryError::from(e)))?;
+                let rows = batches
+                    .first()
+                    .filter(|b| b.num_columns() == 1 && b.schema().field(0).name() == "count")
+                    .and_then(|b| {
+                        b.column(0)
+                            .as_any()
+                            .downcast_ref::<datafusion::arrow::array::UInt64Array>()
+                            .map(|a| a.value(0) as i64)
+                    });
+                Ok(rows.unwrap_or(-1))
+            }
+            _ => Ok(0),
+        }
+    }
+
+    async fn get_flight_info_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.into_builder().schema();
+        let info = flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        let mut builder = query.into_builder();
+        builder.append(CATALOG_NAME);
+        let schema = builder.schema();
+        let batch = builder
+            .build()
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(batches_stream(schema, vec![batch])))
+    }
+
+    async fn get_flight_info_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        let info = flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        let mut builder = query.into_builder();
+        for db in self
+            .warehouse
+            .metastore()
+            .database_names()
+            .map_err(to_status)?
+        {
+            builder.append(CATALOG_NAME, db);
+        }
+        let schema = builder.schema();
+        let batch = builder
+            .build()
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(batches_stream(schema, vec![batch])))
+    }
+
+    async fn get_flight_info_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        let info = flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        let key = Self::session_key(&request);
+        let session = self.session(&key).await?;
+        let ctx = session.lock().await;
+        let include_schema = query.include_schema;
+        let mut builder = query.into_builder();
+        let df = ctx.session();
+        if let Some(catalog) = df.catalog(CATALOG_NAME) {
+            let mut dbs = catalog.schema_names();
+            dbs.sort();
+            for db in dbs {
+                let Some(schema) = catalog.schema(&db) else {
+                    continue;
+                };
+                let mut names = schema.table_names();
+                names.sort();
+                for name in names {
+                    let table = schema
+                        .table(&name)
+                        .await
+                        .map_err(|e| to_status(ApiaryError::from(e)))?;
+                    let Some(table) = table else { continue };
+                    let table_type = match table.table_type() {
+                        datafusion::logical_expr::TableType::View => "VIEW",
+                        datafusion::logical_expr::TableType::Temporary => "LOCAL TEMPORARY",
+                        datafusion::logical_expr::TableType::Base => "TABLE",
+                    };
+                    let table_schema = if include_schema {
+                        table.schema()
+                    } else {
+                        Arc::new(Schema::empty())
+                    };
+                    builder
+                        .append(CATALOG_NAME, &db, &name, table_type, &table_schema)
+                        .map_err(|e| Status::internal(e.to_string()))?;
+                }
+            }
+        }
+        let schema = builder.schema();
+        let batch = builder
+            .build()
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(batches_stream(schema, vec![batch])))
+    }
+
+    async fn get_flight_info_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.into_builder().schema();
+        let info = flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        let mut builder = query.into_builder();
+        for t in ["LOCAL TEMPORARY", "TABLE", "VIEW"] {
+            builder.append(t);
+        }
+        let schema = builder.schema();
+        let batch = builder
+            .build()
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(batches_stream(schema, vec![batch])))
+    }
+
+    async fn get_flight_info_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder(&self.sql_info).schema();
+        let info = flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        let builder = query.into_builder(&self.sql_info);
+        let schema = builder.schema();
+        let batch = builder
+            .build()
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(batches_stream(schema, vec![batch])))
+    }
+
+    async fn get_flight_info_primary_keys(
+        &self,
+        query: CommandGetPrimaryKeys,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let info = flight_info(
+            &primary_keys_schema(),
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_primary_keys(
+        &self,
+        _query: CommandGetPrimaryKeys,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        // Hive tables have no primary keys.
+        let schema = Arc::new(primary_keys_schema());
+        Ok(Response::new(batches_stream(
+            Arc::clone(&schema),
+            vec![RecordBatch::new_empty(schema)],
+        )))
+    }
+
+    async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}
+
+/// The result schema of GetPrimaryKeys, as the Flight SQL specification gives it.
+fn primary_keys_schema() -> Schema {
+    use datafusion::arrow::datatypes::{DataType, Field};
+    Schema::new(vec![
+        Field::new("catalog_name", DataType::Utf8, true),
+        Field::new("db_schema_name", DataType::Utf8, true),
+        Field::new("table_name", DataType::Utf8, false),
+        Field::new("column_name", DataType::Utf8, false),
+        Field::new("key_name", DataType::Utf8, true),
+        Field::new("key_sequence", DataType::Int32, false),
+    ])
+}

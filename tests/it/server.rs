@@ -1,0 +1,347 @@
+//! `apiary serve`: the real binary on a loopback port, driven by arrow-flight's Flight SQL
+//! client.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use arrow_flight::FlightInfo;
+use arrow_flight::sql::client::FlightSqlServiceClient;
+use arrow_flight::sql::{CommandGetDbSchemas, CommandGetTables, SqlInfo};
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::util::display::array_value_to_string;
+use futures::TryStreamExt;
+use tonic::transport::Channel;
+
+const TOKEN: &str = "s3cret-token";
+
+/// A running server; killed when dropped.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(warehouse: &Path, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_apiary"))
+        .arg("--warehouse")
+        .arg(warehouse)
+        .args(["serve", "--port", "0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let address = line
+        .split("grpc://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    Server { child, address }
+}
+
+async fn client(server: &Server, token: Option<&str>) -> FlightSqlServiceClient<Channel> {
+    let channel = Channel::from_shared(format!("http://{}", server.address))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = FlightSqlServiceClient::new(channel);
+    if let Some(t) = token {
+        client.set_token(t.to_string());
+    }
+    client
+}
+
+async fn fetch(client: &mut FlightSqlServiceClient<Channel>, info: FlightInfo) -> Vec<RecordBatch> {
+    let mut batches = Vec::new();
+    for endpoint in info.endpoint {
+        let ticket = endpoint.ticket.unwrap();
+        let stream = client.do_get(ticket).await.unwrap();
+        batches.extend(stream.try_collect::<Vec<_>>().await.unwrap());
+    }
+    batches
+}
+
+async fn query(client: &mut FlightSqlServiceClient<Channel>, sql: &str) -> Vec<Vec<String>> {
+    let info = client.execute(sql.to_string(), None).await.unwrap();
+    rows(&fetch(client, info).await)
+}
+
+fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for b in batches {
+        for r in 0..b.num_rows() {
+            out.push(
+                b.columns()
+                    .iter()
+                    .map(|c| array_value_to_string(c, r).unwrap())
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_updates_metadata_and_sessions_over_flight_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &["--token", TOKEN]);
+    let mut c = client(&server, Some(TOKEN)).await;
+
+    // Hive SQL, LATERAL VIEW included; the schema is announced before the rows.
+    let info = c
+        .execute(
+            "SELECT pageid, adid FROM pageads LATERAL VIEW explode(adid_list) t AS adid \
+             WHERE pageid = 'front_page' ORDER BY adid"
+                .into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let schema = info.clone().try_decode_schema().unwrap();
+    assert_eq!(schema.field(1).name(), "adid");
+    assert_eq!(
+        rows(&fetch(&mut c, info).await),
+        vec![
+            vec!["front_page".to_string(), "1".into()],
+            vec!["front_page".into(), "2".into()],
+            vec!["front_page".into(), "3".into()]
+        ]
+    );
+
+    // Updates: DDL and INSERT, with the rows written.
+    assert_eq!(
+        c.execute_update(
+            "CREATE TABLE t (x BIGINT) PARTITIONED BY (p STRING)".into(),
+            None
+        )
+        .await
+        .unwrap(),
+        0
+    );
+    assert_eq!(
+        c.execute_update(
+            "INSERT INTO t PARTITION (p) SELECT value, CAST(value % 2 AS STRING) FROM range(10)"
+                .into(),
+            None
+        )
+        .await
+        .unwrap(),
+        10
+    );
+    assert_eq!(
+        query(&mut c, "SELECT p, count(*) FROM t GROUP BY p ORDER BY p").await,
+        vec![
+            vec!["0".to_string(), "5".into()],
+            vec!["1".into(), "5".into()]
+        ]
+    );
+    // Warehouse statements answer rows as queries too.
+    assert_eq!(
+        query(&mut c, "SHOW PARTITIONS t").await,
+        vec![vec!["p=0".to_string()], vec!["p=1".into()]]
+    );
+
+    // A 2M-row result streams in batches.
+    let info = c
+        .execute("SELECT value FROM range(2000000)".into(), None)
+        .await
+        .unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let mut stream = c.do_get(ticket).await.unwrap();
+    let (mut n, mut batches, mut sum) = (0usize, 0usize, 0i64);
+    while let Some(b) = stream.try_next().await.unwrap() {
+        n += b.num_rows();
+        batches += 1;
+        let col = b
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        sum += (0..col.len()).map(|i| col.value(i)).sum::<i64>();
+    }
+    assert_eq!(n, 2_000_000);
+    assert_eq!(sum, 1_999_999 * 2_000_000 / 2);
+    assert!(batches > 10, "{batches} batches");
+
+    // Errors are INVALID_ARGUMENT with the engine's message; the connection stays usable.
+    let err = c
+        .execute("SELECT * FROM nosuch".into(), None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("nosuch"), "{err}");
+    assert!(
+        err.to_string().contains("InvalidArgument") || err.to_string().contains("invalid"),
+        "{err}"
+    );
+    assert_eq!(
+        query(&mut c, "SELECT 1 + 1").await,
+        vec![vec!["2".to_string()]]
+    );
+
+    // Metadata.
+    let info = c.get_catalogs().await.unwrap();
+    let catalogs = rows(&fetch(&mut c, info).await);
+    assert_eq!(catalogs, vec![vec!["apiary".to_string()]]);
+    c.execute_update("CREATE DATABASE shop".into(), None)
+        .await
+        .unwrap();
+    let info = c
+        .get_db_schemas(CommandGetDbSchemas {
+            catalog: None,
+            db_schema_filter_pattern: None,
+        })
+        .await
+        .unwrap();
+    let schemas = rows(&fetch(&mut c, info).await);
+    assert!(
+        schemas.contains(&vec!["apiary".to_string(), "shop".into()]),
+        "{schemas:?}"
+    );
+    let info = c
+        .get_tables(CommandGetTables {
+            catalog: None,
+            db_schema_filter_pattern: None,
+            table_name_filter_pattern: None,
+            table_types: vec![],
+            include_schema: true,
+        })
+        .await
+        .unwrap();
+    let tables = fetch(&mut c, info).await;
+    let names: Vec<String> = rows(&tables)
+        .iter()
+        .map(|r| format!("{}.{}", r[1], r[2]))
+        .collect();
+    assert!(names.contains(&"default.t".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"default.words_train".to_string()),
+        "{names:?}"
+    );
+    assert_eq!(tables[0].schema().field(4).name(), "table_schema");
+    let info = c.get_table_types().await.unwrap();
+    let types = rows(&fetch(&mut c, info).await);
+    assert!(types.contains(&vec!["TABLE".to_string()]), "{types:?}");
+    let info = c
+        .get_sql_info(vec![SqlInfo::FlightSqlServerName])
+        .await
+        .unwrap();
+    let info_rows = fetch(&mut c, info).await;
+    assert_eq!(info_rows[0].num_rows(), 1);
+
+    // Each client connection has its own session: USE and SET stay with it.
+    c.execute_update("USE shop".into(), None).await.unwrap();
+    assert_eq!(
+        query(&mut c, "SELECT current_database()").await,
+        vec![vec!["shop".to_string()]]
+    );
+    let mut other = client(&server, Some(TOKEN)).await;
+    assert_eq!(
+        query(&mut other, "SELECT current_database()").await,
+        vec![vec!["default".to_string()]]
+    );
+    // ... but the warehouse is shared.
+    assert_eq!(
+        query(&mut other, "SELECT count(*) FROM t").await,
+        vec![vec!["10".to_string()]]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_needs_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &["--token", TOKEN]);
+    let longer = format!("{TOKEN}x");
+    let shorter = &TOKEN[..TOKEN.len() - 1];
+    for token in [None, Some("wrong"), Some(longer.as_str()), Some(shorter)] {
+        let mut c = client(&server, token).await;
+        let err = c.execute("SELECT 1".into(), None).await.unwrap_err();
+        assert!(
+            err.to_string().contains("Unauthenticated")
+                || err.to_string().contains("unauthenticated")
+                || err.to_string().contains("authorization")
+                || err.to_string().contains("token"),
+            "{token:?}: {err}"
+        );
+        let err = c.get_catalogs().await.unwrap_err();
+        assert!(
+            err.to_string().to_lowercase().contains("token")
+                || err.to_string().contains("authorization"),
+            "{err}"
+        );
+        // ListActions bypasses FlightSqlService's hooks: the layer still guards it.
+        let listed = c.inner_mut().list_actions(arrow_flight::Empty {}).await;
+        assert!(listed.is_err(), "{token:?}");
+    }
+    let mut ok = client(&server, Some(TOKEN)).await;
+    assert_eq!(
+        query(&mut ok, "SELECT 'in'").await,
+        vec![vec!["in".to_string()]]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_login_returns_a_session_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = dir.path().join("pw");
+    std::fs::write(&password, "hunter2\n").unwrap();
+    let server = start(
+        dir.path(),
+        &[
+            "--user",
+            "ann",
+            "--password-file",
+            password.to_str().unwrap(),
+        ],
+    );
+    let mut bad = client(&server, None).await;
+    assert!(bad.handshake("ann", "hunter3").await.is_err());
+    let mut c = client(&server, None).await;
+    c.handshake("ann", "hunter2").await.unwrap();
+    assert!(c.token().is_some());
+    assert_eq!(
+        query(&mut c, "SELECT 40 + 2").await,
+        vec![vec!["42".to_string()]]
+    );
+}
+
+#[test]
+fn refuses_to_listen_beyond_loopback_without_auth_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_apiary"))
+        .arg("--warehouse")
+        .arg(dir.path())
+        .args(["serve", "--host", "0.0.0.0", "--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("without authentication"), "{err}");
+
+    let mut server = start(dir.path(), &[]);
+    let pid = server.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let start = Instant::now();
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "still running after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
