@@ -11,12 +11,15 @@ use arrow_flight::error::FlightError;
 use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
 use arrow_flight::sql::{
-    CommandGetCatalogs, CommandGetDbSchemas, CommandGetPrimaryKeys, CommandGetSqlInfo,
-    CommandGetTableTypes, CommandGetTables, CommandStatementQuery, CommandStatementUpdate,
-    ProstMessageExt, SqlInfo, TicketStatementQuery,
+    ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
+    ActionCreatePreparedStatementResult, CommandGetCatalogs, CommandGetDbSchemas,
+    CommandGetPrimaryKeys, CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables,
+    CommandPreparedStatementQuery, CommandPreparedStatementUpdate, CommandStatementQuery,
+    CommandStatementUpdate, ProstMessageExt, SqlInfo, TicketStatementQuery,
 };
 use arrow_flight::{
-    FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, Ticket,
+    Action, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse,
+    Ticket,
 };
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -40,6 +43,13 @@ const HANDLE_TTL: Duration = Duration::from_secs(300);
 /// One client's session.
 type Session = Arc<tokio::sync::Mutex<ApiaryContext>>;
 
+/// A prepared statement: its text, in its session.
+struct Prepared {
+    session: String,
+    sql: String,
+    created: Instant,
+}
+
 /// A planned query waiting for its DoGet.
 struct Pending {
     session: String,
@@ -53,6 +63,7 @@ pub struct ApiaryFlightSql {
     auth: Arc<Authenticator>,
     sessions: Mutex<HashMap<String, Session>>,
     pending: Mutex<HashMap<String, Pending>>,
+    prepared: Mutex<HashMap<String, Prepared>>,
     sql_info: SqlInfoData,
 }
 
@@ -132,6 +143,7 @@ impl ApiaryFlightSql {
             auth,
             sessions: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
+            prepared: Mutex::new(HashMap::new()),
             sql_info,
         })
     }
@@ -189,7 +201,99 @@ impl ApiaryFlightSql {
         if let Ok(mut pending) = self.pending.lock() {
             pending.retain(|_, p| p.created.elapsed() < HANDLE_TTL);
         }
+        if let Ok(mut prepared) = self.prepared.lock() {
+            prepared.retain(|_, p| p.created.elapsed() < PREPARED_TTL);
+        }
     }
+
+    /// Runs `sql` in session `key` and keeps its rows for one DoGet; the FlightInfo names them.
+    async fn plan_for_get(
+        &self,
+        key: String,
+        sql: &str,
+        descriptor: FlightDescriptor,
+    ) -> Result<FlightInfo, Status> {
+        self.forget_expired();
+        let output = self.run(&key, sql).await?;
+        let stream: SendableRecordBatchStream = match output {
+            StatementOutput::Rows(s) => s,
+            _ => Box::pin(datafusion::physical_plan::EmptyRecordBatchStream::new(
+                Arc::new(Schema::empty()),
+            )),
+        };
+        let schema = stream.schema();
+        let handle = new_handle();
+        self.pending
+            .lock()
+            .map_err(|_| Status::internal("handle table poisoned"))?
+            .insert(
+                handle.clone(),
+                Pending {
+                    session: key,
+                    stream,
+                    created: Instant::now(),
+                },
+            );
+        let ticket = TicketStatementQuery {
+            statement_handle: handle.into_bytes().into(),
+        };
+        flight_info(&schema, ticket.as_any().encode_to_vec(), descriptor)
+    }
+
+    /// Runs an update; the rows it wrote (0 for DDL, -1 when unknown).
+    async fn update(&self, key: &str, sql: &str) -> Result<i64, Status> {
+        match self.run(key, sql).await? {
+            StatementOutput::Affected(n) => Ok(n as i64),
+            StatementOutput::Rows(stream) => {
+                // DataFusion's own DML answers a count.
+                let batches: Vec<RecordBatch> = stream
+                    .try_collect()
+                    .await
+                    .map_err(|e| to_status(ApiaryError::from(e)))?;
+                let rows = batches
+                    .first()
+                    .filter(|b| b.num_columns() == 1 && b.schema().field(0).name() == "count")
+                    .and_then(|b| {
+                        b.column(0)
+                            .as_any()
+                            .downcast_ref::<datafusion::arrow::array::UInt64Array>()
+                            .map(|a| a.value(0) as i64)
+                    });
+                Ok(rows.unwrap_or(-1))
+            }
+            _ => Ok(0),
+        }
+    }
+
+    /// A prepared statement's text, if the caller's credentials own it.
+    fn prepared_sql<T>(&self, handle: &[u8], request: &Request<T>) -> Result<String, Status> {
+        let handle = String::from_utf8_lossy(handle).to_string();
+        let key = Self::session_key(request);
+        let prepared = self
+            .prepared
+            .lock()
+            .map_err(|_| Status::internal("prepared statements poisoned"))?;
+        let p = prepared
+            .get(&handle)
+            .ok_or_else(|| Status::not_found("unknown, closed or expired prepared statement"))?;
+        if p.session.split('|').next() != key.split('|').next() {
+            return Err(Status::permission_denied(
+                "the prepared statement belongs to another session",
+            ));
+        }
+        Ok(p.sql.clone())
+    }
+}
+
+/// How long an unused prepared statement lives (clients that vanish do not close theirs).
+const PREPARED_TTL: Duration = Duration::from_secs(3600);
+
+fn ipc_schema(schema: &Schema) -> Result<bytes::Bytes, Status> {
+    let options = datafusion::arrow::ipc::writer::IpcWriteOptions::default();
+    let message: arrow_flight::IpcMessage = arrow_flight::SchemaAsIpc::new(schema, &options)
+        .try_into()
+        .map_err(|e: datafusion::arrow::error::ArrowError| Status::internal(e.to_string()))?;
+    Ok(message.0)
 }
 
 #[tonic::async_trait]
@@ -236,37 +340,88 @@ impl FlightSqlService for ApiaryFlightSql {
         query: CommandStatementQuery,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
+        let key = Self::session_key(&request);
+        let info = self
+            .plan_for_get(key, &query.query, request.into_inner())
+            .await?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_action_create_prepared_statement(
+        &self,
+        query: ActionCreatePreparedStatementRequest,
+        request: Request<Action>,
+    ) -> Result<ActionCreatePreparedStatementResult, Status> {
         self.forget_expired();
         let key = Self::session_key(&request);
-        let output = self.run(&key, &query.query).await?;
-        let stream: SendableRecordBatchStream = match output {
-            StatementOutput::Rows(s) => s,
-            _ => Box::pin(datafusion::physical_plan::EmptyRecordBatchStream::new(
-                Arc::new(Schema::empty()),
-            )),
+        // The result's schema when the statement is a query (planned, not run); statements
+        // without a plan (DDL, SHOW, SET) announce none.
+        let session = self.session(&key).await?;
+        let schema = {
+            let ctx = session.lock().await;
+            let text = ctx
+                .variables()
+                .substitute(query.query.trim().trim_end_matches(';'));
+            match ctx.plan_sql(&text).await {
+                Ok(plans) if plans.len() == 1 => plans[0].schema().as_arrow().clone(),
+                Ok(_) => Schema::empty(),
+                Err(ApiaryError::Usage(m)) if m.contains("no query plan") => Schema::empty(),
+                Err(ApiaryError::DataFusion(_)) if classify_command(&text) => Schema::empty(),
+                Err(e) => return Err(to_status(e)),
+            }
         };
-        let schema = stream.schema();
         let handle = new_handle();
-        self.pending
+        self.prepared
             .lock()
-            .map_err(|_| Status::internal("handle table poisoned"))?
+            .map_err(|_| Status::internal("prepared statements poisoned"))?
             .insert(
                 handle.clone(),
-                Pending {
+                Prepared {
                     session: key,
-                    stream,
+                    sql: query.query,
                     created: Instant::now(),
                 },
             );
-        let ticket = TicketStatementQuery {
-            statement_handle: handle.into_bytes().into(),
-        };
-        let info = flight_info(
-            &schema,
-            ticket.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
+        Ok(ActionCreatePreparedStatementResult {
+            prepared_statement_handle: handle.into_bytes().into(),
+            dataset_schema: ipc_schema(&schema)?,
+            parameter_schema: ipc_schema(&Schema::empty())?,
+        })
+    }
+
+    async fn get_flight_info_prepared_statement(
+        &self,
+        query: CommandPreparedStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let sql = self.prepared_sql(&query.prepared_statement_handle, &request)?;
+        let key = Self::session_key(&request);
+        let info = self.plan_for_get(key, &sql, request.into_inner()).await?;
         Ok(Response::new(info))
+    }
+
+    async fn do_put_prepared_statement_update(
+        &self,
+        query: CommandPreparedStatementUpdate,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        let sql = self.prepared_sql(&query.prepared_statement_handle, &request)?;
+        let key = Self::session_key(&request);
+        self.update(&key, &sql).await
+    }
+
+    async fn do_action_close_prepared_statement(
+        &self,
+        query: ActionClosePreparedStatementRequest,
+        request: Request<Action>,
+    ) -> Result<(), Status> {
+        self.prepared_sql(&query.prepared_statement_handle, &request)?;
+        let handle = String::from_utf8_lossy(&query.prepared_statement_handle).to_string();
+        self.prepared
+            .lock()
+            .map_err(|_| Status::internal("prepared statements poisoned"))?
+            .remove(&handle);
+        Ok(())
     }
 
     async fn do_get_statement(
@@ -309,27 +464,7 @@ impl FlightSqlService for ApiaryFlightSql {
         request: Request<PeekableFlightDataStream>,
     ) -> Result<i64, Status> {
         let key = Self::session_key(&request);
-        match self.run(&key, &update.query).await? {
-            StatementOutput::Affected(n) => Ok(n as i64),
-            StatementOutput::Rows(stream) => {
-                // DataFusion's own DML answers a count.
-                let batches: Vec<RecordBatch> = stream
-                    .try_collect()
-                    .await
-                    .map_err(|e| to_status(ApiaryError::from(e)))?;
-                let rows = batches
-                    .first()
-                    .filter(|b| b.num_columns() == 1 && b.schema().field(0).name() == "count")
-                    .and_then(|b| {
-                        b.column(0)
-                            .as_any()
-                            .downcast_ref::<datafusion::arrow::array::UInt64Array>()
-                            .map(|a| a.value(0) as i64)
-                    });
-                Ok(rows.unwrap_or(-1))
-            }
-            _ => Ok(0),
-        }
+        self.update(&key, &update.query).await
     }
 
     async fn get_flight_info_catalogs(
@@ -555,4 +690,13 @@ fn primary_keys_schema() -> Schema {
         Field::new("key_name", DataType::Utf8, true),
         Field::new("key_sequence", DataType::Int32, false),
     ])
+}
+
+/// Whether a statement is one of the CLI's commands (SET, SHOW FUNCTIONS, ...), which have no
+/// query plan.
+fn classify_command(text: &str) -> bool {
+    !matches!(
+        crate::sql::command::classify(text),
+        crate::sql::command::Command::Sql
+    )
 }
