@@ -345,3 +345,60 @@ fn refuses_to_listen_beyond_loopback_without_auth_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A client that goes away mid-stream frees its query; the server serves the next one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_leaving_mid_stream_does_not_hurt_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &["--token", TOKEN]);
+    for _ in 0..3 {
+        let mut c = client(&server, Some(TOKEN)).await;
+        let info = c
+            .execute(
+                "SELECT value, repeat('x', 100) AS s FROM range(100000000)".into(),
+                None,
+            )
+            .await
+            .unwrap();
+        let ticket = info.endpoint[0].ticket.clone().unwrap();
+        let mut stream = c.do_get(ticket).await.unwrap();
+        let first = stream.try_next().await.unwrap().unwrap();
+        assert!(first.num_rows() > 0);
+        drop(stream);
+        drop(c);
+    }
+    // The abandoned queries stopped: the idle server uses (almost) no CPU. Were the three
+    // 100M-row queries still running, it would use about two CPU-seconds per second here.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = cpu_seconds(server.child.id());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let used = cpu_seconds(server.child.id()) - before;
+    assert!(
+        used < 0.3,
+        "the server used {used:.2} CPU-seconds in one idle second"
+    );
+    let started = Instant::now();
+    let mut c = client(&server, Some(TOKEN)).await;
+    assert_eq!(
+        query(&mut c, "SELECT count(*) FROM words_test").await,
+        vec![vec!["7344".to_string()]]
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// A process's CPU time (user + system) from `/proc/<pid>/stat` (Linux, USER_HZ = 100).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
+}
