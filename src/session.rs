@@ -29,6 +29,7 @@ use crate::warehouse::statements::WarehouseSession;
 use crate::warehouse::store::WarehouseStore;
 use crate::warehouse::{DEFAULT_DATABASE, DEFAULT_LOCK_TIMEOUT, Warehouse, WarehouseCatalog};
 use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 
 /// What running one statement produced.
 pub enum StatementOutput {
@@ -104,6 +105,16 @@ impl ApiaryContext {
     /// A session on `warehouse` with DataFusion configuration `config` (information schema
     /// always on). Sessions of one process share the warehouse.
     pub async fn with_warehouse(config: SessionConfig, warehouse: Arc<Warehouse>) -> Result<Self> {
+        Self::with_runtime(config, warehouse_runtime(None)?, warehouse).await
+    }
+
+    /// A session on `warehouse` running in `runtime` (made by [`warehouse_runtime`]), which
+    /// sessions may share: the Flight SQL server bounds all its sessions' memory with one pool.
+    pub async fn with_runtime(
+        config: SessionConfig,
+        runtime: Arc<RuntimeEnv>,
+        warehouse: Arc<Warehouse>,
+    ) -> Result<Self> {
         let generators = Arc::new(RwLock::new(GeneratorRegistry::default()));
         let config = config
             .with_information_schema(true)
@@ -112,6 +123,7 @@ impl ApiaryContext {
             .set_str("datafusion.sql_parser.dialect", "hive");
         let mut builder = SessionStateBuilder::new()
             .with_config(config)
+            .with_runtime_env(runtime)
             .with_default_features()
             .with_query_planner(Arc::new(ApiaryQueryPlanner));
         // Hive's `map(k1, v1, ...)`, `struct(...)`, 0-based `arr[i]` and `/` are planned before
@@ -125,12 +137,6 @@ impl ApiaryContext {
         ))))?;
         apiary_udfs::register_all(&mut state)?;
         let ctx = SessionContext::new_with_state(state);
-        // Local files are read through the warehouse's store (replaced files stay readable for
-        // queries planned before the replacement).
-        let local = ObjectStoreUrl::local_filesystem();
-        let inner = ctx.runtime_env().object_store(&local)?;
-        ctx.runtime_env()
-            .register_object_store(local.as_ref(), Arc::new(WarehouseStore::new(inner)));
         let catalog = Arc::new(WarehouseCatalog::new(Arc::clone(&warehouse)));
         ctx.register_catalog(CATALOG_NAME, Arc::clone(&catalog) as _);
         let this = Self {
@@ -460,6 +466,22 @@ impl ApiaryContext {
         };
         Ok(rows_output("tab_name", lines))
     }
+}
+
+/// A DataFusion runtime for warehouse sessions: local files are read through the warehouse's
+/// store (replaced files stay readable for queries planned before the replacement), and memory
+/// is bounded by `memory_limit` bytes when given (a query that needs more fails; the process
+/// lives on).
+pub fn warehouse_runtime(memory_limit: Option<usize>) -> Result<Arc<RuntimeEnv>> {
+    let mut builder = RuntimeEnvBuilder::new();
+    if let Some(bytes) = memory_limit {
+        builder = builder.with_memory_limit(bytes, 1.0);
+    }
+    let runtime = builder.build_arc()?;
+    let local = ObjectStoreUrl::local_filesystem();
+    let inner = runtime.object_store(&local)?;
+    runtime.register_object_store(local.as_ref(), Arc::new(WarehouseStore::new(inner)));
+    Ok(runtime)
 }
 
 /// A string table: `columns` names, one `Vec` per row.

@@ -40,6 +40,40 @@ pub struct ServeArgs {
     /// The user's password, read from a file (first line).
     #[arg(long, value_name = "FILE", requires = "user")]
     pub password_file: Option<PathBuf>,
+    /// Queries running at once; more wait up to 10 s, then fail with RESOURCE_EXHAUSTED.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_queries: Option<u32>,
+    /// Cancel a statement that runs longer than this (seconds).
+    #[arg(long, value_name = "SECS")]
+    pub query_timeout: Option<f64>,
+    /// Bound DataFusion's memory (all sessions together): bytes, or with K, M, G (`512M`).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
+}
+
+/// `512M`, `2G`, `1048576`: a size in bytes.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => (&t[..i], t[i..].trim().to_ascii_uppercase()),
+        None => (t, String::new()),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (e.g. 512M, 2G)"))?;
+    let scale = match unit.trim_end_matches('B').trim_end_matches('I') {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        "T" => 1024.0_f64.powi(4),
+        _ => return Err(format!("'{text}': unknown unit (K, M, G, T)")),
+    };
+    let bytes = value * scale;
+    if !(bytes.is_finite() && bytes >= 1.0) {
+        return Err(format!("'{text}' is not a positive size"));
+    }
+    Ok(bytes as usize)
 }
 
 fn first_line(path: &Path) -> Result<String> {
@@ -73,27 +107,25 @@ impl ServeArgs {
     }
 }
 
-/// Waits for Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM. Listening starts when this is called (before the server announces its
+/// address), so a signal sent right after the announcement is never missed.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|source| ApiaryError::Io {
+            path: PathBuf::from("SIGTERM handler"),
+            source,
+        })?;
+    let ctrl_c = tokio::signal::ctrl_c();
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    })
 }
 
 /// Runs the server on the warehouse at `warehouse_dir` until Ctrl-C or SIGTERM.
@@ -108,7 +140,19 @@ pub async fn run(args: &ServeArgs, warehouse_dir: &Path) -> Result<()> {
     }
     let warehouse = Arc::new(Warehouse::open(warehouse_dir)?);
     let auth = Arc::new(Authenticator::new(credentials));
-    let service = ApiaryFlightSql::new(Arc::clone(&warehouse), Arc::clone(&auth))?;
+    if let Some(t) = args.query_timeout
+        && !(t.is_finite() && t > 0.0)
+    {
+        return Err(ApiaryError::Usage(
+            "--query-timeout must be a positive number of seconds".into(),
+        ));
+    }
+    let limits = service::Limits {
+        max_concurrent_queries: args.max_concurrent_queries.map(|n| n as usize),
+        query_timeout: args.query_timeout.map(std::time::Duration::from_secs_f64),
+        memory_limit: args.memory_limit,
+    };
+    let service = ApiaryFlightSql::new(Arc::clone(&warehouse), Arc::clone(&auth), limits)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port))
         .await
         .map_err(|source| ApiaryError::Io {
@@ -119,6 +163,7 @@ pub async fn run(args: &ServeArgs, warehouse_dir: &Path) -> Result<()> {
         path: PathBuf::from("listener"),
         source,
     })?;
+    let shutdown = shutdown_signal()?;
     println!(
         "apiary: Flight SQL on grpc://{address} (warehouse {})",
         warehouse.root().display()
@@ -128,9 +173,25 @@ pub async fn run(args: &ServeArgs, warehouse_dir: &Path) -> Result<()> {
     Server::builder()
         .layer(AuthLayer::new(auth))
         .add_service(FlightServiceServer::new(service))
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown_signal())
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
         .await
         .map_err(|e| ApiaryError::Usage(format!("Flight SQL server: {e}")))?;
     eprintln!("apiary: server stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3X").is_err());
+        assert!(parse_size("0").is_err());
+    }
 }

@@ -25,7 +25,7 @@ use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::SessionConfig;
-use futures::{Stream, TryStreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -55,7 +55,25 @@ struct Pending {
     session: String,
     stream: SendableRecordBatchStream,
     created: Instant,
+    /// Its place among the running queries (`--max-concurrent-queries`), held to the end.
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// When `--query-timeout` cancels it.
+    deadline: Option<tokio::time::Instant>,
 }
+
+/// Limits on the server's work.
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    /// Queries running at once; more wait up to [`QUEUE_WAIT`], then RESOURCE_EXHAUSTED.
+    pub max_concurrent_queries: Option<usize>,
+    /// Longest a statement may run (planning, execution and streaming).
+    pub query_timeout: Option<Duration>,
+    /// DataFusion's memory pool, in bytes, shared by every session.
+    pub memory_limit: Option<usize>,
+}
+
+/// How long a statement waits for a free slot under `--max-concurrent-queries`.
+pub const QUEUE_WAIT: Duration = Duration::from_secs(10);
 
 /// The Flight SQL service.
 pub struct ApiaryFlightSql {
@@ -65,6 +83,9 @@ pub struct ApiaryFlightSql {
     pending: Mutex<HashMap<String, Pending>>,
     prepared: Mutex<HashMap<String, Prepared>>,
     sql_info: SqlInfoData,
+    runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+    slots: Option<Arc<tokio::sync::Semaphore>>,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for ApiaryFlightSql {
@@ -121,7 +142,11 @@ fn batches_stream(schema: Arc<Schema>, batches: Vec<RecordBatch>) -> DoGetStream
 
 impl ApiaryFlightSql {
     /// A service over `warehouse`.
-    pub fn new(warehouse: Arc<Warehouse>, auth: Arc<Authenticator>) -> Result<Self, ApiaryError> {
+    pub fn new(
+        warehouse: Arc<Warehouse>,
+        auth: Arc<Authenticator>,
+        limits: Limits,
+    ) -> Result<Self, ApiaryError> {
         let mut info = SqlInfoDataBuilder::new();
         info.append(SqlInfo::FlightSqlServerName, "Apiary");
         info.append(SqlInfo::FlightSqlServerVersion, env!("CARGO_PKG_VERSION"));
@@ -145,6 +170,11 @@ impl ApiaryFlightSql {
             pending: Mutex::new(HashMap::new()),
             prepared: Mutex::new(HashMap::new()),
             sql_info,
+            runtime: crate::session::warehouse_runtime(limits.memory_limit)?,
+            slots: limits
+                .max_concurrent_queries
+                .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
+            limits,
         })
     }
 
@@ -171,9 +201,13 @@ impl ApiaryFlightSql {
         {
             return Ok(Arc::clone(s));
         }
-        let ctx = ApiaryContext::with_warehouse(SessionConfig::new(), Arc::clone(&self.warehouse))
-            .await
-            .map_err(to_status)?;
+        let ctx = ApiaryContext::with_runtime(
+            SessionConfig::new(),
+            Arc::clone(&self.runtime),
+            Arc::clone(&self.warehouse),
+        )
+        .await
+        .map_err(to_status)?;
         let session = Arc::new(tokio::sync::Mutex::new(ctx));
         let mut sessions = self
             .sessions
@@ -184,12 +218,39 @@ impl ApiaryFlightSql {
         ))
     }
 
+    /// A slot among the running queries: waits up to [`QUEUE_WAIT`] for one.
+    async fn slot(&self) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, Status> {
+        let Some(slots) = &self.slots else {
+            return Ok(None);
+        };
+        match tokio::time::timeout(QUEUE_WAIT, Arc::clone(slots).acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(Some(permit)),
+            _ => Err(Status::resource_exhausted(format!(
+                "the server is running its maximum of {} queries; try again later",
+                self.limits.max_concurrent_queries.unwrap_or(0)
+            ))),
+        }
+    }
+
+    fn timeout_status(&self) -> Status {
+        Status::deadline_exceeded(format!(
+            "the statement ran longer than the server's --query-timeout ({} s) and was cancelled",
+            self.limits.query_timeout.unwrap_or_default().as_secs_f64()
+        ))
+    }
+
     /// Runs one statement in the caller's session.
     async fn run(&self, key: &str, sql: &str) -> Result<StatementOutput, Status> {
         let session = self.session(key).await?;
         let mut ctx = session.lock().await;
         let text = sql.trim().trim_end_matches(';');
-        match ctx.execute(text).await.map_err(to_status)? {
+        let output = match self.limits.query_timeout {
+            Some(limit) => tokio::time::timeout(limit, ctx.execute(text))
+                .await
+                .map_err(|_| self.timeout_status())?,
+            None => ctx.execute(text).await,
+        };
+        match output.map_err(to_status)? {
             StatementOutput::Source(_) => Err(Status::invalid_argument(
                 "SOURCE runs scripts of the CLI; send the statements instead",
             )),
@@ -214,6 +275,11 @@ impl ApiaryFlightSql {
         descriptor: FlightDescriptor,
     ) -> Result<FlightInfo, Status> {
         self.forget_expired();
+        let permit = self.slot().await?;
+        let deadline = self
+            .limits
+            .query_timeout
+            .map(|t| tokio::time::Instant::now() + t);
         let output = self.run(&key, sql).await?;
         let stream: SendableRecordBatchStream = match output {
             StatementOutput::Rows(s) => s,
@@ -232,6 +298,8 @@ impl ApiaryFlightSql {
                     session: key,
                     stream,
                     created: Instant::now(),
+                    permit,
+                    deadline,
                 },
             );
         let ticket = TicketStatementQuery {
@@ -242,6 +310,7 @@ impl ApiaryFlightSql {
 
     /// Runs an update; the rows it wrote (0 for DDL, -1 when unknown).
     async fn update(&self, key: &str, sql: &str) -> Result<i64, Status> {
+        let _slot = self.slot().await?;
         match self.run(key, sql).await? {
             StatementOutput::Affected(n) => Ok(n as i64),
             StatementOutput::Rows(stream) => {
@@ -445,14 +514,43 @@ impl FlightSqlService for ApiaryFlightSql {
             ));
         }
         let schema = pending.stream.schema();
-        let batches = pending
-            .stream
-            .map_err(|e| FlightError::ExternalError(Box::new(ApiaryError::from(e))));
+        let permit = pending.permit;
+        let deadline = pending.deadline;
+        let timed_out = self.timeout_status();
+        // The stream ends at the deadline (dropping the query cancels it); the slot is freed
+        // when the stream is done or dropped.
+        let batches = futures::stream::unfold(
+            (pending.stream, permit, Some(timed_out)),
+            move |(mut stream, permit, mut timed_out)| async move {
+                let next = match deadline {
+                    Some(at) => match tokio::time::timeout_at(at, stream.next()).await {
+                        Ok(next) => next,
+                        Err(_) => {
+                            let status = timed_out.take()?;
+                            return Some((
+                                Err(FlightError::Tonic(Box::new(status))),
+                                (stream, permit, None),
+                            ));
+                        }
+                    },
+                    None => stream.next().await,
+                };
+                next.map(|item| {
+                    (
+                        item.map_err(|e| {
+                            FlightError::ExternalError(Box::new(ApiaryError::from(e)))
+                        }),
+                        (stream, permit, timed_out),
+                    )
+                })
+            },
+        );
         let encoded = FlightDataEncoderBuilder::new()
             .with_schema(schema)
             .build(batches)
             .map_err(|e| match e {
                 FlightError::ExternalError(inner) => Status::internal(inner.to_string()),
+                FlightError::Tonic(status) => *status,
                 other => Status::from(other),
             });
         Ok(Response::new(Box::pin(encoded)))

@@ -402,3 +402,115 @@ fn cpu_seconds(pid: u32) -> f64 {
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     ticks as f64 / 100.0
 }
+
+/// 16 clients × 25 queries each, all at once: every answer right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_clients_twenty_five_queries_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &["--token", TOKEN]);
+    let mut tasks = Vec::new();
+    for client_no in 0..16u64 {
+        let mut c = client(&server, Some(TOKEN)).await;
+        tasks.push(tokio::spawn(async move {
+            for q in 0..25u64 {
+                let n = client_no * 100 + q;
+                let got = query(
+                    &mut c,
+                    &format!(
+                        "SELECT count(*), sum(x) FROM (SELECT explode(generate_series(1, {n})) AS x) \
+                         LATERAL VIEW explode(array(x)) t AS y"
+                    ),
+                )
+                .await;
+                let sum = if n == 0 {
+                    String::new() // NULL
+                } else {
+                    (n * (n + 1) / 2).to_string()
+                };
+                assert_eq!(
+                    got,
+                    vec![vec![n.to_string(), sum]],
+                    "client {client_no} query {q}"
+                );
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// --query-timeout cancels a long query, --memory-limit fails a greedy one, and
+/// --max-concurrent-queries makes others wait, then turns them away; the server lives on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_fail_the_query_not_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        dir.path(),
+        &[
+            "--token",
+            TOKEN,
+            "--query-timeout",
+            "4",
+            "--memory-limit",
+            "32M",
+            "--max-concurrent-queries",
+            "1",
+        ],
+    );
+    let mut c = client(&server, Some(TOKEN)).await;
+
+    let started = Instant::now();
+    let info = c
+        .execute("SELECT count(*) FROM range(100000000000)".into(), None)
+        .await
+        .unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let err = match c.do_get(ticket).await {
+        Ok(stream) => stream.try_collect::<Vec<_>>().await.unwrap_err(),
+        Err(e) => e,
+    };
+    assert!(err.to_string().contains("--query-timeout"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let info = c
+        .execute(
+            "SELECT cardinality(array_agg(value)) FROM range(200000000)".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let err = match c.do_get(ticket).await {
+        Ok(stream) => stream.try_collect::<Vec<_>>().await.unwrap_err(),
+        Err(e) => e,
+    };
+    let text = err.to_string();
+    assert!(
+        text.contains("Resources exhausted") || text.contains("memory"),
+        "{text}"
+    );
+    assert_eq!(
+        query(&mut c, "SELECT 'alive'").await,
+        vec![vec!["alive".to_string()]]
+    );
+
+    // One slot: a planned, unfetched query holds it; another client waits, then is told so.
+    let held = c.execute("SELECT 1".into(), None).await.unwrap();
+    let mut other = client(&server, Some(TOKEN)).await;
+    let err = other.execute("SELECT 2".into(), None).await.unwrap_err();
+    assert!(err.to_string().contains("maximum of 1 queries"), "{err}");
+    // Fetching the held query frees the slot.
+    assert_eq!(
+        rows(&fetch(&mut c, held).await),
+        vec![vec!["1".to_string()]]
+    );
+    assert_eq!(
+        query(&mut other, "SELECT 2").await,
+        vec![vec!["2".to_string()]]
+    );
+}
