@@ -6,8 +6,10 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
+use arrow_flight::sql::DoPutPreparedStatementResult;
 use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
 use arrow_flight::sql::{
@@ -23,6 +25,7 @@ use arrow_flight::{
 };
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::SessionConfig;
 use futures::{Stream, StreamExt, TryStreamExt};
@@ -43,11 +46,12 @@ const HANDLE_TTL: Duration = Duration::from_secs(300);
 /// One client's session.
 type Session = Arc<tokio::sync::Mutex<ApiaryContext>>;
 
-/// A prepared statement: its text, in its session.
+/// A prepared statement: its text, in its session, with the parameters last bound.
 struct Prepared {
     session: String,
     sql: String,
     created: Instant,
+    parameters: Option<Vec<ScalarValue>>,
 }
 
 /// A planned query waiting for its DoGet.
@@ -334,6 +338,75 @@ impl ApiaryFlightSql {
         }
     }
 
+    fn bound_parameters(&self, handle: &[u8]) -> Result<Option<Vec<ScalarValue>>, Status> {
+        let handle = String::from_utf8_lossy(handle).to_string();
+        Ok(self
+            .prepared
+            .lock()
+            .map_err(|_| Status::internal("prepared statements poisoned"))?
+            .get(&handle)
+            .and_then(|p| p.parameters.clone()))
+    }
+
+    /// A query with bound parameters: planned through the session's `plan_sql`, the values
+    /// bound into the plan, kept for one DoGet.
+    async fn plan_bound_for_get(
+        &self,
+        key: String,
+        sql: &str,
+        values: Vec<ScalarValue>,
+        descriptor: FlightDescriptor,
+    ) -> Result<FlightInfo, Status> {
+        self.forget_expired();
+        let permit = self.slot().await?;
+        let deadline = self
+            .limits
+            .query_timeout
+            .map(|t| tokio::time::Instant::now() + t);
+        let session = self.session(&key).await?;
+        let stream = {
+            let ctx = session.lock().await;
+            let text = ctx.variables().substitute(sql.trim().trim_end_matches(';'));
+            let mut plans = ctx.plan_sql(&text).await.map_err(to_status)?;
+            if plans.len() != 1 {
+                return Err(Status::invalid_argument(
+                    "one statement per prepared statement",
+                ));
+            }
+            let plan = plans
+                .remove(0)
+                .with_param_values(values)
+                .map_err(|e| to_status(ApiaryError::from(e)))?;
+            let df = ctx
+                .session()
+                .execute_logical_plan(plan)
+                .await
+                .map_err(|e| to_status(ApiaryError::from(e)))?;
+            df.execute_stream()
+                .await
+                .map_err(|e| to_status(ApiaryError::from(e)))?
+        };
+        let schema = stream.schema();
+        let handle = new_handle();
+        self.pending
+            .lock()
+            .map_err(|_| Status::internal("handle table poisoned"))?
+            .insert(
+                handle.clone(),
+                Pending {
+                    session: key,
+                    stream,
+                    created: Instant::now(),
+                    permit,
+                    deadline,
+                },
+            );
+        let ticket = TicketStatementQuery {
+            statement_handle: handle.into_bytes().into(),
+        };
+        flight_info(&schema, ticket.as_any().encode_to_vec(), descriptor)
+    }
+
     /// A prepared statement's text, if the caller's credentials own it.
     fn prepared_sql<T>(&self, handle: &[u8], request: &Request<T>) -> Result<String, Status> {
         let handle = String::from_utf8_lossy(handle).to_string();
@@ -356,6 +429,32 @@ impl ApiaryFlightSql {
 
 /// How long an unused prepared statement lives (clients that vanish do not close theirs).
 const PREPARED_TTL: Duration = Duration::from_secs(3600);
+
+/// The parameters of a plan (`$1`, `$2`, ...; `?` are numbered so), in order, with the types
+/// DataFusion inferred (Null where it could not).
+fn parameter_schema(plan: &datafusion::logical_expr::LogicalPlan) -> Result<Schema, Status> {
+    use datafusion::arrow::datatypes::{DataType, Field};
+    let types = plan
+        .get_parameter_types()
+        .map_err(|e| to_status(ApiaryError::from(e)))?;
+    let mut named: Vec<(usize, String, DataType)> = types
+        .into_iter()
+        .map(|(name, t)| {
+            let n = name
+                .trim_start_matches('$')
+                .parse::<usize>()
+                .unwrap_or(usize::MAX);
+            (n, name, t.unwrap_or(DataType::Null))
+        })
+        .collect();
+    named.sort();
+    Ok(Schema::new(
+        named
+            .into_iter()
+            .map(|(_, name, t)| Field::new(name, t, true))
+            .collect::<Vec<_>>(),
+    ))
+}
 
 fn ipc_schema(schema: &Schema) -> Result<bytes::Bytes, Status> {
     let options = datafusion::arrow::ipc::writer::IpcWriteOptions::default();
@@ -426,16 +525,20 @@ impl FlightSqlService for ApiaryFlightSql {
         // The result's schema when the statement is a query (planned, not run); statements
         // without a plan (DDL, SHOW, SET) announce none.
         let session = self.session(&key).await?;
-        let schema = {
+        let (schema, parameters) = {
             let ctx = session.lock().await;
             let text = ctx
                 .variables()
                 .substitute(query.query.trim().trim_end_matches(';'));
+            let empty = || (Schema::empty(), Schema::empty());
             match ctx.plan_sql(&text).await {
-                Ok(plans) if plans.len() == 1 => plans[0].schema().as_arrow().clone(),
-                Ok(_) => Schema::empty(),
-                Err(ApiaryError::Usage(m)) if m.contains("no query plan") => Schema::empty(),
-                Err(ApiaryError::DataFusion(_)) if classify_command(&text) => Schema::empty(),
+                Ok(plans) if plans.len() == 1 => (
+                    plans[0].schema().as_arrow().clone(),
+                    parameter_schema(&plans[0])?,
+                ),
+                Ok(_) => empty(),
+                Err(ApiaryError::Usage(m)) if m.contains("no query plan") => empty(),
+                Err(ApiaryError::DataFusion(_)) if classify_command(&text) => empty(),
                 Err(e) => return Err(to_status(e)),
             }
         };
@@ -449,12 +552,13 @@ impl FlightSqlService for ApiaryFlightSql {
                     session: key,
                     sql: query.query,
                     created: Instant::now(),
+                    parameters: None,
                 },
             );
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: handle.into_bytes().into(),
             dataset_schema: ipc_schema(&schema)?,
-            parameter_schema: ipc_schema(&Schema::empty())?,
+            parameter_schema: ipc_schema(&parameters)?,
         })
     }
 
@@ -465,8 +569,55 @@ impl FlightSqlService for ApiaryFlightSql {
     ) -> Result<Response<FlightInfo>, Status> {
         let sql = self.prepared_sql(&query.prepared_statement_handle, &request)?;
         let key = Self::session_key(&request);
-        let info = self.plan_for_get(key, &sql, request.into_inner()).await?;
+        let parameters = self.bound_parameters(&query.prepared_statement_handle)?;
+        let info = match parameters {
+            None => self.plan_for_get(key, &sql, request.into_inner()).await?,
+            Some(values) => {
+                self.plan_bound_for_get(key, &sql, values, request.into_inner())
+                    .await?
+            }
+        };
         Ok(Response::new(info))
+    }
+
+    async fn do_put_prepared_statement_query(
+        &self,
+        query: CommandPreparedStatementQuery,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<DoPutPreparedStatementResult, Status> {
+        self.prepared_sql(&query.prepared_statement_handle, &request)?;
+        let handle = String::from_utf8_lossy(&query.prepared_statement_handle).to_string();
+        let batches: Vec<RecordBatch> = FlightRecordBatchStream::new_from_flight_data(
+            request.into_inner().map_err(FlightError::from),
+        )
+        .try_collect()
+        .await
+        .map_err(Status::from)?;
+        let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
+            return Err(Status::invalid_argument("no parameter values were sent"));
+        };
+        if batches.iter().map(|b| b.num_rows()).sum::<usize>() > 1 {
+            return Err(Status::unimplemented(
+                "one set of parameter values per query (batches of several rows: not yet)",
+            ));
+        }
+        let values = batch
+            .columns()
+            .iter()
+            .map(|c| ScalarValue::try_from_array(c, 0))
+            .collect::<datafusion::common::Result<Vec<_>>>()
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        if let Some(p) = self
+            .prepared
+            .lock()
+            .map_err(|_| Status::internal("prepared statements poisoned"))?
+            .get_mut(&handle)
+        {
+            p.parameters = Some(values);
+        }
+        Ok(DoPutPreparedStatementResult {
+            prepared_statement_handle: Some(query.prepared_statement_handle),
+        })
     }
 
     async fn do_put_prepared_statement_update(

@@ -22,7 +22,9 @@ impl Dialect for ApiaryDialect {
     }
 
     fn is_identifier_start(&self, ch: char) -> bool {
-        self.hive.is_identifier_start(ch)
+        // `$1` is a placeholder of a prepared statement, not an identifier (Hive's dialect
+        // starts identifiers with `$`; no Hive name does in practice).
+        ch != '$' && self.hive.is_identifier_start(ch)
     }
 
     fn is_identifier_part(&self, ch: char) -> bool {

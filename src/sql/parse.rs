@@ -31,7 +31,8 @@ pub fn parse_statements(text: &str, kinds: &dyn FunctionKinds) -> Result<Vec<Par
     let tokens = tokenize(&dialect, text)?;
     let tokens = rewrite_tokens(tokens)?;
     let mut out = Vec::new();
-    for group in split_tokens(tokens) {
+    for mut group in split_tokens(tokens) {
+        number_question_marks(&mut group);
         let statement_text: String = group.iter().map(|t| t.token.to_string()).collect();
         let hive = match parse_hive_statement(&dialect, group.clone()) {
             Ok(h) => h,
@@ -67,6 +68,18 @@ fn tokenize(dialect: &dyn Dialect, text: &str) -> Result<Vec<TokenWithSpan>> {
     Tokenizer::new(dialect, text)
         .tokenize_with_location()
         .map_err(|e| DataFusionError::SQL(Box::new(e.into()), None))
+}
+
+/// JDBC/ODBC's positional `?` placeholders become `$1`, `$2`, ... in order (DataFusion binds
+/// parameters by those names).
+fn number_question_marks(tokens: &mut [TokenWithSpan]) {
+    let mut n = 0;
+    for t in tokens.iter_mut() {
+        if matches!(&t.token, Token::Placeholder(p) if p == "?") {
+            n += 1;
+            t.token = Token::Placeholder(format!("${n}"));
+        }
+    }
 }
 
 /// Splits a token stream into statements at `;` (strings and comments are single tokens).

@@ -127,3 +127,31 @@ async fn plan_sql_is_the_single_entry_point() {
             .contains("Generate: explode")
     );
 }
+
+/// Placeholders (`$1`, `?`) plan with their types inferred, for prepared statements.
+#[tokio::test]
+async fn placeholders_plan_and_bind() {
+    use datafusion::common::ScalarValue;
+    let ctx = ApiaryContext::new().await.unwrap();
+    for sql in [
+        "SELECT word FROM words_test WHERE length(word) > $1 AND word LIKE $2 ORDER BY word LIMIT 2",
+        "SELECT word FROM words_test WHERE length(word) > ? AND word LIKE ? ORDER BY word LIMIT 2",
+    ] {
+        let plan = ctx.plan_sql(sql).await.unwrap().remove(0);
+        let types = plan.get_parameter_types().unwrap();
+        assert_eq!(types.len(), 2, "{sql}: {types:?}");
+        let bound = plan
+            .with_param_values(vec![ScalarValue::Int64(Some(20)), ScalarValue::from("c%")])
+            .unwrap();
+        let batches = ctx
+            .session()
+            .execute_logical_plan(bound)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let n: usize = batches.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(n, 1, "{sql}");
+    }
+}

@@ -514,3 +514,56 @@ async fn limits_fail_the_query_not_the_server() {
         vec![vec!["2".to_string()]]
     );
 }
+
+/// Prepared statements with parameters (`?` and `$1`): the parameter schema is reported,
+/// values are bound by DoPut, and the statement runs many times with different values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_statements_bind_parameters() {
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &["--token", TOKEN]);
+    let mut c = client(&server, Some(TOKEN)).await;
+    for sql in [
+        "SELECT count(*) FROM words_test WHERE length(word) > ? AND word LIKE ?",
+        "SELECT count(*) FROM words_test WHERE length(word) > $1 AND word LIKE $2",
+    ] {
+        let mut prepared = c.prepare(sql.into(), None).await.unwrap();
+        let params = prepared.parameter_schema().unwrap().clone();
+        assert_eq!(params.fields().len(), 2, "{sql}: {params:?}");
+        assert_eq!(params.field(0).name(), "$1");
+        let mut counts = Vec::new();
+        for (len, pattern) in [(20i64, "c%"), (3, "qu%"), (30, "%")] {
+            let schema = Arc::new(Schema::new(vec![
+                Field::new("$1", DataType::Int64, true),
+                Field::new("$2", DataType::Utf8, true),
+            ]));
+            let batch = RecordBatch::try_new(
+                schema,
+                vec![
+                    Arc::new(Int64Array::from(vec![len])),
+                    Arc::new(StringArray::from(vec![pattern])),
+                ],
+            )
+            .unwrap();
+            prepared.set_parameters(batch).unwrap();
+            let info = prepared.execute().await.unwrap();
+            counts.push(rows(&fetch(&mut c, info).await)[0][0].clone());
+        }
+        let expected: Vec<String> = [
+            "SELECT count(*) FROM words_test WHERE length(word) > 20 AND word LIKE 'c%'",
+            "SELECT count(*) FROM words_test WHERE length(word) > 3 AND word LIKE 'qu%'",
+            "SELECT count(*) FROM words_test WHERE length(word) > 30",
+        ]
+        .iter()
+        .map(|q| q.to_string())
+        .collect();
+        let mut direct = Vec::new();
+        for q in expected {
+            direct.push(query(&mut c, &q).await[0][0].clone());
+        }
+        assert_eq!(counts, direct, "{sql}");
+        prepared.close().await.unwrap();
+    }
+}
