@@ -4,6 +4,7 @@
 //! authentication check sits in front of the whole gRPC service ([`auth`]).
 
 pub mod auth;
+pub mod ingest;
 pub mod service;
 
 use std::net::{IpAddr, SocketAddr};

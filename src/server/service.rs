@@ -16,8 +16,8 @@ use arrow_flight::sql::{
     ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
     ActionCreatePreparedStatementResult, CommandGetCatalogs, CommandGetDbSchemas,
     CommandGetPrimaryKeys, CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables,
-    CommandPreparedStatementQuery, CommandPreparedStatementUpdate, CommandStatementQuery,
-    CommandStatementUpdate, ProstMessageExt, SqlInfo, TicketStatementQuery,
+    CommandPreparedStatementQuery, CommandPreparedStatementUpdate, CommandStatementIngest,
+    CommandStatementQuery, CommandStatementUpdate, ProstMessageExt, SqlInfo, TicketStatementQuery,
 };
 use arrow_flight::{
     Action, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse,
@@ -33,6 +33,7 @@ use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::auth::Authenticator;
+use super::ingest;
 use crate::error::ApiaryError;
 use crate::session::{ApiaryContext, StatementOutput};
 use crate::warehouse::Warehouse;
@@ -705,6 +706,50 @@ impl FlightSqlService for ApiaryFlightSql {
                 other => Status::from(other),
             });
         Ok(Response::new(Box::pin(encoded)))
+    }
+
+    async fn do_put_statement_ingest(
+        &self,
+        command: CommandStatementIngest,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        let key = Self::session_key(&request);
+        let session = self.session(&key).await?;
+        let (db, task) = {
+            let ctx = session.lock().await;
+            let db = command.schema.clone().unwrap_or_else(|| {
+                ctx.session()
+                    .state()
+                    .config_options()
+                    .catalog
+                    .default_schema
+                    .clone()
+            });
+            (db.to_ascii_lowercase(), ctx.session().task_ctx())
+        };
+        let _slot = self.slot().await?;
+        let mut input = FlightRecordBatchStream::new_from_flight_data(
+            request.into_inner().map_err(FlightError::from),
+        );
+        let first = input.try_next().await.map_err(Status::from)?;
+        let incoming = match (&first, input.schema()) {
+            (Some(b), _) => b.schema(),
+            (None, Some(s)) => Arc::clone(s),
+            (None, None) => return Err(Status::invalid_argument("no schema was sent")),
+        };
+        let rest = futures::stream::iter(first.map(Ok)).chain(input);
+        let rows = ingest::ingest(
+            &self.warehouse,
+            &db,
+            &command.table.to_ascii_lowercase(),
+            command.table_definition_options.unwrap_or_default(),
+            incoming,
+            Box::pin(rest.map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))),
+            &task,
+        )
+        .await
+        .map_err(to_status)?;
+        Ok(rows as i64)
     }
 
     async fn do_put_statement_update(

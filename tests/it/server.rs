@@ -567,3 +567,90 @@ async fn prepared_statements_bind_parameters() {
         prepared.close().await.unwrap();
     }
 }
+
+/// Bulk ingest: Arrow batches into a warehouse table (created, appended to, replaced),
+/// atomically, matched by column name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_ingest_creates_appends_and_replaces() {
+    use arrow_flight::sql::{
+        CommandStatementIngest, TableDefinitionOptions, TableExistsOption, TableNotExistOption,
+    };
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &["--token", TOKEN]);
+    let mut c = client(&server, Some(TOKEN)).await;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("name", DataType::Utf8, true),
+    ]));
+    let batch = |from: i64, n: i64| {
+        RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int64Array::from_iter_values(from..from + n)),
+                Arc::new(StringArray::from_iter_values(
+                    (from..from + n).map(|i| format!("n{i}")),
+                )),
+            ],
+        )
+        .unwrap()
+    };
+    let command =
+        |if_not_exist: TableNotExistOption, if_exists: TableExistsOption| CommandStatementIngest {
+            table_definition_options: Some(TableDefinitionOptions {
+                if_not_exist: if_not_exist as i32,
+                if_exists: if_exists as i32,
+            }),
+            table: "people".into(),
+            schema: None,
+            catalog: None,
+            temporary: false,
+            transaction_id: None,
+            options: Default::default(),
+        };
+    let rows = c
+        .execute_ingest(
+            command(TableNotExistOption::Create, TableExistsOption::Fail),
+            futures::stream::iter(vec![Ok(batch(0, 1000)), Ok(batch(1000, 500))]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows, 1500);
+    let err = c
+        .execute_ingest(
+            command(TableNotExistOption::Create, TableExistsOption::Fail),
+            futures::stream::iter(vec![Ok(batch(0, 1))]),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    c.execute_ingest(
+        command(TableNotExistOption::Fail, TableExistsOption::Append),
+        futures::stream::iter(vec![Ok(batch(1500, 10))]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        query(&mut c, "SELECT count(*), max(name) FROM people").await,
+        vec![vec!["1510".to_string(), "n999".into()]]
+    );
+    c.execute_ingest(
+        command(TableNotExistOption::Fail, TableExistsOption::Replace),
+        futures::stream::iter(vec![Ok(batch(7, 3))]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        query(&mut c, "SELECT sum(id) FROM people").await,
+        vec![vec!["24".to_string()]]
+    );
+    assert_eq!(
+        query(&mut c, "DESCRIBE people").await,
+        vec![
+            vec!["id".to_string(), "bigint".into(), "".into()],
+            vec!["name".into(), "string".into(), "".into()]
+        ]
+    );
+}
