@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod ingest;
 pub mod service;
+pub mod type_info;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};

@@ -10,14 +10,15 @@ use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
 use arrow_flight::sql::DoPutPreparedStatementResult;
-use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
+use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder, XdbcTypeInfoData};
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
 use arrow_flight::sql::{
     ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
     ActionCreatePreparedStatementResult, CommandGetCatalogs, CommandGetDbSchemas,
     CommandGetPrimaryKeys, CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables,
-    CommandPreparedStatementQuery, CommandPreparedStatementUpdate, CommandStatementIngest,
-    CommandStatementQuery, CommandStatementUpdate, ProstMessageExt, SqlInfo, TicketStatementQuery,
+    CommandGetXdbcTypeInfo, CommandPreparedStatementQuery, CommandPreparedStatementUpdate,
+    CommandStatementIngest, CommandStatementQuery, CommandStatementUpdate, ProstMessageExt,
+    SqlInfo, TicketStatementQuery,
 };
 use arrow_flight::{
     Action, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse,
@@ -88,6 +89,7 @@ pub struct ApiaryFlightSql {
     pending: Mutex<HashMap<String, Pending>>,
     prepared: Mutex<HashMap<String, Prepared>>,
     sql_info: SqlInfoData,
+    type_info: XdbcTypeInfoData,
     runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
     slots: Option<Arc<tokio::sync::Semaphore>>,
     limits: Limits,
@@ -175,6 +177,8 @@ impl ApiaryFlightSql {
             pending: Mutex::new(HashMap::new()),
             prepared: Mutex::new(HashMap::new()),
             sql_info,
+            type_info: super::type_info::xdbc_type_info()
+                .map_err(|e| ApiaryError::Usage(format!("XdbcTypeInfo: {e}")))?,
             runtime: crate::session::warehouse_runtime(limits.memory_limit)?,
             slots: limits
                 .max_concurrent_queries
@@ -968,6 +972,33 @@ impl FlightSqlService for ApiaryFlightSql {
             Arc::clone(&schema),
             vec![RecordBatch::new_empty(schema)],
         )))
+    }
+
+    async fn get_flight_info_xdbc_type_info(
+        &self,
+        query: CommandGetXdbcTypeInfo,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.into_builder(&self.type_info).schema();
+        let info = flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_xdbc_type_info(
+        &self,
+        query: CommandGetXdbcTypeInfo,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        let builder = query.into_builder(&self.type_info);
+        let schema = builder.schema();
+        let batch = builder
+            .build()
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(batches_stream(schema, vec![batch])))
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}

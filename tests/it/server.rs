@@ -233,6 +233,13 @@ async fn queries_updates_metadata_and_sessions_over_flight_sql() {
     let types = rows(&fetch(&mut c, info).await);
     assert!(types.contains(&vec!["TABLE".to_string()]), "{types:?}");
     let info = c
+        .get_xdbc_type_info(arrow_flight::sql::CommandGetXdbcTypeInfo { data_type: None })
+        .await
+        .unwrap();
+    let type_rows = rows(&fetch(&mut c, info).await);
+    assert!(type_rows.iter().any(|r| r[0] == "BIGINT"), "{type_rows:?}");
+    assert!(type_rows.iter().any(|r| r[0] == "DECIMAL"), "{type_rows:?}");
+    let info = c
         .get_sql_info(vec![SqlInfo::FlightSqlServerName])
         .await
         .unwrap();
