@@ -13,6 +13,7 @@
 //! written before the first file lets the next start sweep whatever a killed writer left.
 
 pub mod catalog;
+pub mod describe;
 pub mod layout;
 pub mod metastore;
 pub mod statements;

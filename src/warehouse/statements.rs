@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use datafusion::arrow::compute::can_cast_types;
-use datafusion::arrow::datatypes::{DataType, Schema};
-use datafusion::catalog::{SchemaProvider, TableProvider};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::catalog::SchemaProvider;
 use datafusion::common::{Column, ScalarValue};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
@@ -17,12 +17,13 @@ use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{Query, Statement};
 
 use super::catalog::WarehouseCatalog;
+use super::describe::show_create_table;
 use super::layout::{is_hidden, parse_partition_path, partition_spec};
 use super::metastore::{
     ColumnMeta, DatabaseMeta, NewFile, NewPartition, PartitionMeta, Replace, StorageFormat,
     TableKind, TableMeta, WriteCommit,
 };
-use super::table::{WarehouseTable, list_data_files, partition_scalar};
+use super::table::{list_data_files, partition_scalar};
 use super::write::{WriteRequest, plan_stream, write};
 use super::{DEFAULT_DATABASE, Retire, Warehouse};
 use crate::error::{ApiaryError, Result};
@@ -163,14 +164,14 @@ impl WarehouseSession<'_> {
         })
     }
 
-    fn resolve(&self, name: &TableName) -> Result<(String, String)> {
+    pub(super) fn resolve(&self, name: &TableName) -> Result<(String, String)> {
         let db = name.db.clone().unwrap_or_else(|| self.current_database());
         self.database(&db)?;
         Ok((db, name.name.clone()))
     }
 
     /// A warehouse table, or `None` when the name is free (or a session object).
-    fn find_table(&self, name: &TableName) -> Result<Option<TableMeta>> {
+    pub(super) fn find_table(&self, name: &TableName) -> Result<Option<TableMeta>> {
         let (db, table) = self.resolve(name)?;
         self.warehouse.metastore().table(&db, &table)
     }
@@ -180,7 +181,7 @@ impl WarehouseSession<'_> {
     }
 
     /// A warehouse table that must exist.
-    fn table(&self, name: &TableName) -> Result<TableMeta> {
+    pub(super) fn table(&self, name: &TableName) -> Result<TableMeta> {
         if let Some(t) = self.find_table(name)? {
             return Ok(t);
         }
@@ -1238,158 +1239,6 @@ impl WarehouseSession<'_> {
         self.warehouse.retire(&doomed, Retire::Now)?;
         Ok(StatementOutput::Done)
     }
-
-    async fn describe(&self, table: &TableName, detailed: bool) -> Result<StatementOutput> {
-        let meta = match self.find_table(table)? {
-            Some(m) => m,
-            None => {
-                // A session object: its columns.
-                let (db, name) = self.resolve(table)?;
-                let provider = self.ctx.table_provider(format!("{db}.{name}")).await;
-                return match provider {
-                    Ok(p) => Ok(describe_rows(describe_columns(&p.schema()))),
-                    Err(_) => self.table(table).map(|_| StatementOutput::Done),
-                };
-            }
-        };
-        let provider = WarehouseTable::new(meta.clone(), Arc::clone(self.warehouse));
-        let mut rows = describe_columns(&provider.schema());
-        if !meta.partition_columns.is_empty() {
-            rows.push(("".into(), "".into(), "".into()));
-            rows.push(("# Partition Information".into(), "".into(), "".into()));
-            rows.push(("# col_name".into(), "data_type".into(), "comment".into()));
-            for c in &meta.partition_columns {
-                rows.push((
-                    c.name.clone(),
-                    hive_type_name(&c.data_type),
-                    c.comment.clone().unwrap_or_default(),
-                ));
-            }
-        }
-        if detailed {
-            let files = self.warehouse.metastore().files(meta.id)?;
-            let partitions = self.warehouse.metastore().partitions(meta.id)?;
-            let row = |k: &str, v: String| (k.to_string(), v, String::new());
-            rows.push(("".into(), "".into(), "".into()));
-            rows.push(row("# Detailed Table Information", String::new()));
-            rows.push(row("Database:", meta.db.clone()));
-            rows.push(row("Table:", meta.name.clone()));
-            rows.push(row("CreateTime:", format_time(meta.created)));
-            rows.push(row(
-                "Location:",
-                format!("file:{}", meta.location.display()),
-            ));
-            rows.push(row(
-                "Table Type:",
-                match meta.kind {
-                    TableKind::Managed => "MANAGED_TABLE".into(),
-                    TableKind::External => "EXTERNAL_TABLE".into(),
-                },
-            ));
-            if let Some(c) = &meta.comment {
-                rows.push(row("Comment:", c.clone()));
-            }
-            rows.push(row("Table Parameters:", String::new()));
-            if meta.kind == TableKind::Managed {
-                let size: u64 = files.iter().map(|f| f.size).sum();
-                let known: Option<u64> = files.iter().map(|f| f.rows).sum();
-                rows.push(("".into(), "numFiles".into(), files.len().to_string()));
-                if !meta.partition_columns.is_empty() {
-                    rows.push((
-                        "".into(),
-                        "numPartitions".into(),
-                        partitions.len().to_string(),
-                    ));
-                }
-                if let Some(n) = known {
-                    rows.push(("".into(), "numRows".into(), n.to_string()));
-                }
-                rows.push(("".into(), "totalSize".into(), size.to_string()));
-            }
-            for (k, v) in &meta.properties {
-                rows.push(("".into(), k.clone(), v.clone()));
-            }
-            rows.push(("".into(), "".into(), "".into()));
-            rows.push(row("# Storage Information", String::new()));
-            let (input, output, serde) = match &meta.format {
-                StorageFormat::Parquet => (
-                    "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-                    "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-                    "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
-                ),
-                StorageFormat::Text { .. } => (
-                    "org.apache.hadoop.mapred.TextInputFormat",
-                    "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                    "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
-                ),
-                StorageFormat::Json => (
-                    "org.apache.hadoop.mapred.TextInputFormat",
-                    "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                    "org.apache.hadoop.hive.serde2.JsonSerDe",
-                ),
-            };
-            rows.push(row("SerDe Library:", serde.into()));
-            rows.push(row("InputFormat:", input.into()));
-            rows.push(row("OutputFormat:", output.into()));
-            if let StorageFormat::Text { delimiter } = &meta.format {
-                rows.push(row("Storage Desc Params:", String::new()));
-                rows.push((
-                    "".into(),
-                    "field.delim".into(),
-                    display_delimiter(*delimiter),
-                ));
-            }
-        }
-        Ok(describe_rows(rows))
-    }
-}
-
-fn display_delimiter(d: u8) -> String {
-    if d.is_ascii_graphic() || d == b' ' {
-        (d as char).to_string()
-    } else {
-        format!("\\{d:03o}")
-    }
-}
-
-fn format_time(secs: i64) -> String {
-    // RFC 3339 in UTC, from the epoch seconds (no time zone database needed).
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m_ = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m_ <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m_:02}-{d:02} {h:02}:{m:02}:{s:02} UTC")
-}
-
-fn describe_columns(schema: &Schema) -> Vec<(String, String, String)> {
-    schema
-        .fields()
-        .iter()
-        .map(|f| {
-            (
-                f.name().clone(),
-                hive_type_name(f.data_type()),
-                f.metadata().get("comment").cloned().unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-fn describe_rows(rows: Vec<(String, String, String)>) -> StatementOutput {
-    crate::session::string_rows(
-        &["col_name", "data_type", "comment"],
-        rows.into_iter().map(|(a, b, c)| vec![a, b, c]).collect(),
-    )
 }
 
 /// A spec with each entry's position among the partition columns.
@@ -1482,94 +1331,4 @@ fn project_targets(
         exprs.push(expr.alias(name));
     }
     Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
-}
-
-fn quote(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
-}
-
-fn sql_string(text: &str) -> String {
-    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
-}
-
-/// `SHOW CREATE TABLE`: a statement that recreates the table (one row per line, as Hive).
-fn show_create_table(meta: &TableMeta, warehouse: &Warehouse) -> Vec<String> {
-    let mut lines = Vec::new();
-    let kind = match meta.kind {
-        TableKind::Managed => "TABLE",
-        TableKind::External => "EXTERNAL TABLE",
-    };
-    lines.push(format!(
-        "CREATE {kind} {}.{}(",
-        quote(&meta.db),
-        quote(&meta.name)
-    ));
-    let column_line = |c: &ColumnMeta| {
-        let mut line = format!("  {} {}", quote(&c.name), hive_type_name(&c.data_type));
-        if let Some(comment) = &c.comment {
-            line.push_str(&format!(" COMMENT {}", sql_string(comment)));
-        }
-        line
-    };
-    let n = meta.columns.len();
-    for (i, c) in meta.columns.iter().enumerate() {
-        lines.push(format!(
-            "{}{}",
-            column_line(c),
-            if i + 1 < n { "," } else { ")" }
-        ));
-    }
-    if let Some(c) = &meta.comment {
-        lines.push(format!("COMMENT {}", sql_string(c)));
-    }
-    if !meta.partition_columns.is_empty() {
-        lines.push("PARTITIONED BY (".into());
-        let n = meta.partition_columns.len();
-        for (i, c) in meta.partition_columns.iter().enumerate() {
-            lines.push(format!(
-                "{}{}",
-                column_line(c),
-                if i + 1 < n { "," } else { ")" }
-            ));
-        }
-    }
-    if let StorageFormat::Text { delimiter } = &meta.format {
-        lines.push("ROW FORMAT DELIMITED".into());
-        lines.push(format!(
-            "  FIELDS TERMINATED BY {}",
-            sql_string(&display_delimiter(*delimiter))
-        ));
-    }
-    lines.push(format!("STORED AS {}", meta.format.hive_name()));
-    let default_location = if meta.db == DEFAULT_DATABASE {
-        warehouse.root().join(&meta.name)
-    } else {
-        warehouse
-            .metastore()
-            .database(&meta.db)
-            .ok()
-            .flatten()
-            .map(|d| d.location.join(&meta.name))
-            .unwrap_or_default()
-    };
-    if meta.kind == TableKind::External || meta.location != default_location {
-        lines.push("LOCATION".into());
-        lines.push(format!(
-            "  {}",
-            sql_string(&meta.location.to_string_lossy())
-        ));
-    }
-    if !meta.properties.is_empty() {
-        lines.push("TBLPROPERTIES (".into());
-        let n = meta.properties.len();
-        for (i, (k, v)) in meta.properties.iter().enumerate() {
-            lines.push(format!(
-                "  {}={}{}",
-                sql_string(k),
-                sql_string(v),
-                if i + 1 < n { "," } else { ")" }
-            ));
-        }
-    }
-    lines
 }
