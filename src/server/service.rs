@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
+use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::sql::DoPutPreparedStatementResult;
 use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder, XdbcTypeInfoData};
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
@@ -21,8 +22,8 @@ use arrow_flight::sql::{
     SqlInfo, TicketStatementQuery,
 };
 use arrow_flight::{
-    Action, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse,
-    Ticket,
+    Action, CancelFlightInfoRequest, CancelFlightInfoResult, CancelStatus, FlightDescriptor,
+    FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, Ticket,
 };
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -88,6 +89,8 @@ pub struct ApiaryFlightSql {
     sessions: Mutex<HashMap<String, Session>>,
     pending: Mutex<HashMap<String, Pending>>,
     prepared: Mutex<HashMap<String, Prepared>>,
+    /// Queries being streamed, by handle: notified to cancel them.
+    running: Mutex<HashMap<String, std::sync::Weak<tokio::sync::Notify>>>,
     sql_info: SqlInfoData,
     type_info: XdbcTypeInfoData,
     runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
@@ -176,6 +179,7 @@ impl ApiaryFlightSql {
             sessions: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             prepared: Mutex::new(HashMap::new()),
+            running: Mutex::new(HashMap::new()),
             sql_info,
             type_info: super::type_info::xdbc_type_info()
                 .map_err(|e| ApiaryError::Usage(format!("XdbcTypeInfo: {e}")))?,
@@ -315,6 +319,45 @@ impl ApiaryFlightSql {
             statement_handle: handle.into_bytes().into(),
         };
         flight_info(&schema, ticket.as_any().encode_to_vec(), descriptor)
+    }
+
+    /// Cancels the query a FlightInfo names: a planned one is dropped, a streaming one stops.
+    fn cancel(&self, info: &FlightInfo) -> Result<CancelStatus, Status> {
+        let mut found = false;
+        for endpoint in &info.endpoint {
+            let Some(ticket) = &endpoint.ticket else {
+                continue;
+            };
+            let Ok(any) = arrow_flight::sql::Any::decode(ticket.ticket.clone()) else {
+                continue;
+            };
+            let Ok(Some(query)) = any.unpack::<TicketStatementQuery>() else {
+                continue;
+            };
+            let handle = String::from_utf8_lossy(&query.statement_handle).to_string();
+            if let Ok(mut pending) = self.pending.lock()
+                && pending.remove(&handle).is_some()
+            {
+                found = true;
+                continue;
+            }
+            let notify = self
+                .running
+                .lock()
+                .ok()
+                .and_then(|running| running.get(&handle).and_then(|w| w.upgrade()));
+            if let Some(notify) = notify {
+                notify.notify_one();
+                found = true;
+            }
+        }
+        if found {
+            Ok(CancelStatus::Cancelled)
+        } else {
+            Err(Status::not_found(
+                "no running or pending query for that FlightInfo (finished, or never started)",
+            ))
+        }
     }
 
     /// Runs an update; the rows it wrote (0 for DDL, -1 when unknown).
@@ -673,32 +716,48 @@ impl FlightSqlService for ApiaryFlightSql {
         let permit = pending.permit;
         let deadline = pending.deadline;
         let timed_out = self.timeout_status();
-        // The stream ends at the deadline (dropping the query cancels it); the slot is freed
-        // when the stream is done or dropped.
+        let cancel = Arc::new(tokio::sync::Notify::new());
+        if let Ok(mut running) = self.running.lock() {
+            running.retain(|_, w| w.strong_count() > 0);
+            running.insert(handle, Arc::downgrade(&cancel));
+        }
+        // The stream ends at the deadline or on CancelFlightInfo (dropping the query cancels
+        // it); the slot is freed when the stream is done or dropped.
         let batches = futures::stream::unfold(
-            (pending.stream, permit, Some(timed_out)),
-            move |(mut stream, permit, mut timed_out)| async move {
-                let next = match deadline {
-                    Some(at) => match tokio::time::timeout_at(at, stream.next()).await {
-                        Ok(next) => next,
-                        Err(_) => {
-                            let status = timed_out.take()?;
-                            return Some((
-                                Err(FlightError::Tonic(Box::new(status))),
-                                (stream, permit, None),
-                            ));
+            (pending.stream, permit, cancel, false),
+            move |(mut stream, permit, cancel, ended)| {
+                let timed_out = timed_out.clone();
+                async move {
+                    if ended {
+                        return None;
+                    }
+                    let step = async {
+                        let next = match deadline {
+                            Some(at) => tokio::time::timeout_at(at, stream.next())
+                                .await
+                                .map_err(|_| timed_out)?,
+                            None => stream.next().await,
+                        };
+                        match next {
+                            None => Ok(None),
+                            Some(Ok(batch)) => Ok(Some(batch)),
+                            Some(Err(e)) => Err(to_status(ApiaryError::from(e))),
                         }
-                    },
-                    None => stream.next().await,
-                };
-                next.map(|item| {
-                    (
-                        item.map_err(|e| {
-                            FlightError::ExternalError(Box::new(ApiaryError::from(e)))
-                        }),
-                        (stream, permit, timed_out),
-                    )
-                })
+                    };
+                    let outcome = tokio::select! {
+                        biased;
+                        _ = cancel.notified() => Err(Status::cancelled("the query was cancelled")),
+                        r = step => r,
+                    };
+                    match outcome {
+                        Ok(Some(batch)) => Some((Ok(batch), (stream, permit, cancel, false))),
+                        Ok(None) => None,
+                        Err(status) => Some((
+                            Err(FlightError::Tonic(Box::new(status))),
+                            (stream, permit, cancel, true),
+                        )),
+                    }
+                }
             },
         );
         let encoded = FlightDataEncoderBuilder::new()
@@ -999,6 +1058,32 @@ impl FlightSqlService for ApiaryFlightSql {
             .build()
             .map_err(|e| Status::internal(e.to_string()))?;
         Ok(Response::new(batches_stream(schema, vec![batch])))
+    }
+
+    async fn do_action_fallback(
+        &self,
+        request: Request<Action>,
+    ) -> Result<Response<<Self as FlightService>::DoActionStream>, Status> {
+        let action = request.into_inner();
+        if action.r#type != "CancelFlightInfo" {
+            return Err(Status::invalid_argument(format!(
+                "unknown action '{}'",
+                action.r#type
+            )));
+        }
+        let request = CancelFlightInfoRequest::decode(action.body)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let info = request
+            .info
+            .ok_or_else(|| Status::invalid_argument("CancelFlightInfo without a FlightInfo"))?;
+        let status = self.cancel(&info)?;
+        let result = CancelFlightInfoResult::new(status);
+        let body = arrow_flight::Result {
+            body: result.encode_to_vec().into(),
+        };
+        Ok(Response::new(Box::pin(futures::stream::iter(vec![Ok(
+            body,
+        )]))))
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}

@@ -661,3 +661,56 @@ async fn bulk_ingest_creates_appends_and_replaces() {
         ]
     );
 }
+
+/// CancelFlightInfo stops a query being streamed, and drops one planned but not yet fetched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_flight_info_stops_a_query() {
+    use arrow_flight::{Action, CancelFlightInfoRequest, CancelFlightInfoResult, CancelStatus};
+    use prost::Message;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &["--token", TOKEN]);
+    let mut c = client(&server, Some(TOKEN)).await;
+    let mut admin = client(&server, Some(TOKEN)).await;
+    let cancel = |info: FlightInfo| {
+        Action::new(
+            "CancelFlightInfo",
+            CancelFlightInfoRequest::new(info).encode_to_vec(),
+        )
+    };
+
+    // Streaming: the next read ends with CANCELLED.
+    let info = c
+        .execute("SELECT value FROM range(1000000000)".into(), None)
+        .await
+        .unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let mut stream = c.do_get(ticket).await.unwrap();
+    assert!(stream.try_next().await.unwrap().is_some());
+    let results: Vec<_> = admin
+        .do_action(cancel(info))
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let result = CancelFlightInfoResult::decode(results[0].body.clone()).unwrap();
+    assert_eq!(result.status, CancelStatus::Cancelled as i32);
+    let started = Instant::now();
+    let err = loop {
+        match stream.try_next().await {
+            Ok(Some(_)) => assert!(started.elapsed() < Duration::from_secs(10), "not cancelled"),
+            Ok(None) => panic!("the stream ended without saying it was cancelled"),
+            Err(e) => break e,
+        }
+    };
+    assert!(err.to_string().contains("cancelled"), "{err}");
+
+    // Planned, not fetched: its ticket is gone.
+    let info = c.execute("SELECT 1".into(), None).await.unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    admin.do_action(cancel(info.clone())).await.unwrap();
+    assert!(c.do_get(ticket).await.is_err());
+    // Nothing left to cancel: NOT_FOUND.
+    assert!(admin.do_action(cancel(info)).await.is_err());
+    assert_eq!(query(&mut c, "SELECT 3").await, vec![vec!["3".to_string()]]);
+}
