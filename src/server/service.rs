@@ -141,6 +141,29 @@ fn flight_info(
         .with_descriptor(descriptor))
 }
 
+/// The FlightInfo of a metadata command: its result schema, the command itself as the ticket.
+fn metadata_info<T: ProstMessageExt>(
+    schema: &Schema,
+    command: &T,
+    request: Request<FlightDescriptor>,
+) -> Result<Response<FlightInfo>, Status> {
+    let info = flight_info(
+        schema,
+        command.as_any().encode_to_vec(),
+        request.into_inner(),
+    )?;
+    Ok(Response::new(info))
+}
+
+/// A metadata command's one batch, as a DoGet answer.
+fn metadata_batch<E: std::fmt::Display>(
+    schema: Arc<Schema>,
+    batch: std::result::Result<RecordBatch, E>,
+) -> Result<Response<DoGetStream>, Status> {
+    let batch = batch.map_err(|e| Status::internal(e.to_string()))?;
+    Ok(Response::new(batches_stream(schema, vec![batch])))
+}
+
 fn batches_stream(schema: Arc<Schema>, batches: Vec<RecordBatch>) -> DoGetStream {
     let stream = futures::stream::iter(batches.into_iter().map(Ok));
     let encoded = FlightDataEncoderBuilder::new()
@@ -830,12 +853,7 @@ impl FlightSqlService for ApiaryFlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.into_builder().schema();
-        let info = flight_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        metadata_info(&schema, &query, request)
     }
 
     async fn do_get_catalogs(
@@ -846,10 +864,7 @@ impl FlightSqlService for ApiaryFlightSql {
         let mut builder = query.into_builder();
         builder.append(CATALOG_NAME);
         let schema = builder.schema();
-        let batch = builder
-            .build()
-            .map_err(|e| Status::internal(e.to_string()))?;
-        Ok(Response::new(batches_stream(schema, vec![batch])))
+        metadata_batch(schema, builder.build())
     }
 
     async fn get_flight_info_schemas(
@@ -858,12 +873,7 @@ impl FlightSqlService for ApiaryFlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder().schema();
-        let info = flight_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        metadata_info(&schema, &query, request)
     }
 
     async fn do_get_schemas(
@@ -881,10 +891,7 @@ impl FlightSqlService for ApiaryFlightSql {
             builder.append(CATALOG_NAME, db);
         }
         let schema = builder.schema();
-        let batch = builder
-            .build()
-            .map_err(|e| Status::internal(e.to_string()))?;
-        Ok(Response::new(batches_stream(schema, vec![batch])))
+        metadata_batch(schema, builder.build())
     }
 
     async fn get_flight_info_tables(
@@ -893,12 +900,7 @@ impl FlightSqlService for ApiaryFlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder().schema();
-        let info = flight_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        metadata_info(&schema, &query, request)
     }
 
     async fn do_get_tables(
@@ -944,10 +946,7 @@ impl FlightSqlService for ApiaryFlightSql {
             }
         }
         let schema = builder.schema();
-        let batch = builder
-            .build()
-            .map_err(|e| Status::internal(e.to_string()))?;
-        Ok(Response::new(batches_stream(schema, vec![batch])))
+        metadata_batch(schema, builder.build())
     }
 
     async fn get_flight_info_table_types(
@@ -956,12 +955,7 @@ impl FlightSqlService for ApiaryFlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.into_builder().schema();
-        let info = flight_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        metadata_info(&schema, &query, request)
     }
 
     async fn do_get_table_types(
@@ -974,10 +968,7 @@ impl FlightSqlService for ApiaryFlightSql {
             builder.append(t);
         }
         let schema = builder.schema();
-        let batch = builder
-            .build()
-            .map_err(|e| Status::internal(e.to_string()))?;
-        Ok(Response::new(batches_stream(schema, vec![batch])))
+        metadata_batch(schema, builder.build())
     }
 
     async fn get_flight_info_sql_info(
@@ -986,12 +977,7 @@ impl FlightSqlService for ApiaryFlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder(&self.sql_info).schema();
-        let info = flight_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        metadata_info(&schema, &query, request)
     }
 
     async fn do_get_sql_info(
@@ -1001,10 +987,7 @@ impl FlightSqlService for ApiaryFlightSql {
     ) -> Result<Response<DoGetStream>, Status> {
         let builder = query.into_builder(&self.sql_info);
         let schema = builder.schema();
-        let batch = builder
-            .build()
-            .map_err(|e| Status::internal(e.to_string()))?;
-        Ok(Response::new(batches_stream(schema, vec![batch])))
+        metadata_batch(schema, builder.build())
     }
 
     async fn get_flight_info_primary_keys(
@@ -1039,12 +1022,7 @@ impl FlightSqlService for ApiaryFlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.into_builder(&self.type_info).schema();
-        let info = flight_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        metadata_info(&schema, &query, request)
     }
 
     async fn do_get_xdbc_type_info(
@@ -1054,10 +1032,7 @@ impl FlightSqlService for ApiaryFlightSql {
     ) -> Result<Response<DoGetStream>, Status> {
         let builder = query.into_builder(&self.type_info);
         let schema = builder.schema();
-        let batch = builder
-            .build()
-            .map_err(|e| Status::internal(e.to_string()))?;
-        Ok(Response::new(batches_stream(schema, vec![batch])))
+        metadata_batch(schema, builder.build())
     }
 
     async fn do_action_fallback(
