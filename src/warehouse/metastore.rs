@@ -870,27 +870,37 @@ impl Metastore {
         })
     }
 
-    /// Records that trash entries moved (`old` → `new`), keeping their age.
+    /// Records that trash entries moved (`old` → `new`), keeping their age (one transaction).
     pub fn move_trash(&self, moves: &[(PathBuf, PathBuf)]) -> Result<()> {
-        self.with(|c| {
+        if moves.is_empty() {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        self.write(|tx| {
             for (old, new) in moves {
-                c.execute(
+                tx.execute(
                     "UPDATE trash SET path = ?2 WHERE path = ?1",
                     params![old.to_string_lossy(), new.to_string_lossy()],
-                )?;
+                )
+                .map_err(|e| sql_err(&path, e))?;
             }
             Ok(())
         })
     }
 
-    /// Forgets trash entries once deleted.
+    /// Forgets trash entries once deleted (one transaction).
     pub fn forget_trash(&self, paths: &[PathBuf]) -> Result<()> {
-        self.with(|c| {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        self.write(|tx| {
             for p in paths {
-                c.execute(
+                tx.execute(
                     "DELETE FROM trash WHERE path = ?1",
                     params![p.to_string_lossy()],
-                )?;
+                )
+                .map_err(|e| sql_err(&path, e))?;
             }
             Ok(())
         })
