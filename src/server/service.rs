@@ -323,25 +323,7 @@ impl ApiaryFlightSql {
                 Arc::new(Schema::empty()),
             )),
         };
-        let schema = stream.schema();
-        let handle = new_handle();
-        self.pending
-            .lock()
-            .map_err(|_| Status::internal("handle table poisoned"))?
-            .insert(
-                handle.clone(),
-                Pending {
-                    session: key,
-                    stream,
-                    created: Instant::now(),
-                    permit,
-                    deadline,
-                },
-            );
-        let ticket = TicketStatementQuery {
-            statement_handle: handle.into_bytes().into(),
-        };
-        flight_info(&schema, ticket.as_any().encode_to_vec(), descriptor)
+        self.keep_for_get(key, stream, permit, deadline, descriptor)
     }
 
     /// Cancels the query a FlightInfo names: a planned one is dropped, a streaming one stops.
@@ -457,6 +439,18 @@ impl ApiaryFlightSql {
                 .await
                 .map_err(|e| to_status(ApiaryError::from(e)))?
         };
+        self.keep_for_get(key, stream, permit, deadline, descriptor)
+    }
+
+    /// Keeps a query's stream for one DoGet; its FlightInfo names it by a new handle.
+    fn keep_for_get(
+        &self,
+        key: String,
+        stream: SendableRecordBatchStream,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+        deadline: Option<tokio::time::Instant>,
+        descriptor: FlightDescriptor,
+    ) -> Result<FlightInfo, Status> {
         let schema = stream.schema();
         let handle = new_handle();
         self.pending
