@@ -327,6 +327,36 @@ impl ApiaryContext {
 
     async fn execute_sql(&self, text: &str) -> Result<StatementOutput> {
         let statements = self.parse(text)?;
+        self.run_statements(statements).await
+    }
+
+    /// Runs one statement with parameter values bound to its placeholders (`?`, `$1`, ...):
+    /// one row, or a batch of rows executed as one statement (a query's results, or an
+    /// INSERT's rows, are the `UNION ALL` over the rows; see [`crate::sql::params`]).
+    pub async fn execute_bound(
+        &mut self,
+        text: &str,
+        rows: &[Vec<datafusion::common::ScalarValue>],
+    ) -> Result<StatementOutput> {
+        let text = self.variables.substitute(text);
+        if !matches!(classify(&text), Command::Sql) {
+            return Err(ApiaryError::Usage(
+                "parameters are bound to SQL statements, not to SET, SOURCE or SHOW FUNCTIONS"
+                    .into(),
+            ));
+        }
+        let mut statements = self.parse(&text)?;
+        if statements.len() != 1 {
+            return Err(ApiaryError::Usage(format!(
+                "a statement with parameters must be one statement, not {}",
+                statements.len()
+            )));
+        }
+        let statement = crate::sql::params::bind(statements.remove(0), rows)?;
+        self.run_statements(vec![statement]).await
+    }
+
+    async fn run_statements(&self, statements: Vec<ParsedStatement>) -> Result<StatementOutput> {
         let mut last = StatementOutput::Done;
         let count = statements.len();
         for (i, statement) in statements.into_iter().enumerate() {

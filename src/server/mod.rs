@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod ingest;
+pub mod prepared;
 pub mod service;
 pub mod type_info;
 

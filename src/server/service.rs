@@ -27,7 +27,6 @@ use arrow_flight::{
 };
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::common::ScalarValue;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::SessionConfig;
 use futures::{Stream, StreamExt, TryStreamExt};
@@ -36,6 +35,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::auth::Authenticator;
 use super::ingest;
+use super::prepared::{ParameterRows, PreparedStatements, parameter_rows, parameter_schema};
 use crate::error::ApiaryError;
 use crate::session::{ApiaryContext, StatementOutput};
 use crate::warehouse::Warehouse;
@@ -48,14 +48,6 @@ const HANDLE_TTL: Duration = Duration::from_secs(300);
 
 /// One client's session.
 type Session = Arc<tokio::sync::Mutex<ApiaryContext>>;
-
-/// A prepared statement: its text, in its session, with the parameters last bound.
-struct Prepared {
-    session: String,
-    sql: String,
-    created: Instant,
-    parameters: Option<Vec<ScalarValue>>,
-}
 
 /// A planned query waiting for its DoGet.
 struct Pending {
@@ -88,7 +80,7 @@ pub struct ApiaryFlightSql {
     auth: Arc<Authenticator>,
     sessions: Mutex<HashMap<String, Session>>,
     pending: Mutex<HashMap<String, Pending>>,
-    prepared: Mutex<HashMap<String, Prepared>>,
+    prepared: PreparedStatements,
     /// Queries being streamed, by handle: notified to cancel them.
     running: Mutex<HashMap<String, std::sync::Weak<tokio::sync::Notify>>>,
     sql_info: SqlInfoData,
@@ -106,7 +98,7 @@ impl std::fmt::Debug for ApiaryFlightSql {
 
 /// An engine error as a gRPC status: the user's mistakes are INVALID_ARGUMENT, the rest
 /// INTERNAL; the message is the engine's.
-fn to_status(e: ApiaryError) -> Status {
+pub(super) fn to_status(e: ApiaryError) -> Status {
     match &e {
         ApiaryError::Io { .. } => Status::internal(e.to_string()),
         ApiaryError::DataFusion(d) if is_internal(d) => Status::internal(e.to_string()),
@@ -122,7 +114,7 @@ fn is_internal(e: &datafusion::error::DataFusionError) -> bool {
     )
 }
 
-fn new_handle() -> String {
+pub(super) fn new_handle() -> String {
     use rand::Rng;
     let bytes: [u8; 16] = rand::rng().random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -201,7 +193,7 @@ impl ApiaryFlightSql {
             auth,
             sessions: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
-            prepared: Mutex::new(HashMap::new()),
+            prepared: PreparedStatements::default(),
             running: Mutex::new(HashMap::new()),
             sql_info,
             type_info: super::type_info::xdbc_type_info()
@@ -275,16 +267,27 @@ impl ApiaryFlightSql {
         ))
     }
 
-    /// Runs one statement in the caller's session.
-    async fn run(&self, key: &str, sql: &str) -> Result<StatementOutput, Status> {
+    /// Runs one statement in the caller's session, with parameter rows bound when given.
+    async fn run(
+        &self,
+        key: &str,
+        sql: &str,
+        parameters: Option<&ParameterRows>,
+    ) -> Result<StatementOutput, Status> {
         let session = self.session(key).await?;
         let mut ctx = session.lock().await;
         let text = sql.trim().trim_end_matches(';');
+        let work = async {
+            match parameters {
+                None => ctx.execute(text).await,
+                Some(rows) => ctx.execute_bound(text, rows).await,
+            }
+        };
         let output = match self.limits.query_timeout {
-            Some(limit) => tokio::time::timeout(limit, ctx.execute(text))
+            Some(limit) => tokio::time::timeout(limit, work)
                 .await
                 .map_err(|_| self.timeout_status())?,
-            None => ctx.execute(text).await,
+            None => work.await,
         };
         match output.map_err(to_status)? {
             StatementOutput::Source(_) => Err(Status::invalid_argument(
@@ -298,16 +301,16 @@ impl ApiaryFlightSql {
         if let Ok(mut pending) = self.pending.lock() {
             pending.retain(|_, p| p.created.elapsed() < HANDLE_TTL);
         }
-        if let Ok(mut prepared) = self.prepared.lock() {
-            prepared.retain(|_, p| p.created.elapsed() < PREPARED_TTL);
-        }
+        self.prepared.forget_expired();
     }
 
-    /// Runs `sql` in session `key` and keeps its rows for one DoGet; the FlightInfo names them.
+    /// Runs `sql` (with `parameters` bound) in session `key` and keeps its rows for one DoGet;
+    /// the FlightInfo names them.
     async fn plan_for_get(
         &self,
         key: String,
         sql: &str,
+        parameters: Option<&ParameterRows>,
         descriptor: FlightDescriptor,
     ) -> Result<FlightInfo, Status> {
         self.forget_expired();
@@ -316,7 +319,7 @@ impl ApiaryFlightSql {
             .limits
             .query_timeout
             .map(|t| tokio::time::Instant::now() + t);
-        let output = self.run(&key, sql).await?;
+        let output = self.run(&key, sql, parameters).await?;
         let stream: SendableRecordBatchStream = match output {
             StatementOutput::Rows(s) => s,
             _ => Box::pin(datafusion::physical_plan::EmptyRecordBatchStream::new(
@@ -365,10 +368,16 @@ impl ApiaryFlightSql {
         }
     }
 
-    /// Runs an update; the rows it wrote (0 for DDL, -1 when unknown).
-    async fn update(&self, key: &str, sql: &str) -> Result<i64, Status> {
+    /// Runs an update (with `parameters` bound); the rows it wrote (0 for DDL, -1 when
+    /// unknown).
+    async fn update(
+        &self,
+        key: &str,
+        sql: &str,
+        parameters: Option<&ParameterRows>,
+    ) -> Result<i64, Status> {
         let _slot = self.slot().await?;
-        match self.run(key, sql).await? {
+        match self.run(key, sql, parameters).await? {
             StatementOutput::Affected(n) => Ok(n as i64),
             StatementOutput::Rows(stream) => {
                 // DataFusion's own DML answers a count.
@@ -389,57 +398,6 @@ impl ApiaryFlightSql {
             }
             _ => Ok(0),
         }
-    }
-
-    fn bound_parameters(&self, handle: &[u8]) -> Result<Option<Vec<ScalarValue>>, Status> {
-        let handle = String::from_utf8_lossy(handle).to_string();
-        Ok(self
-            .prepared
-            .lock()
-            .map_err(|_| Status::internal("prepared statements poisoned"))?
-            .get(&handle)
-            .and_then(|p| p.parameters.clone()))
-    }
-
-    /// A query with bound parameters: planned through the session's `plan_sql`, the values
-    /// bound into the plan, kept for one DoGet.
-    async fn plan_bound_for_get(
-        &self,
-        key: String,
-        sql: &str,
-        values: Vec<ScalarValue>,
-        descriptor: FlightDescriptor,
-    ) -> Result<FlightInfo, Status> {
-        self.forget_expired();
-        let permit = self.slot().await?;
-        let deadline = self
-            .limits
-            .query_timeout
-            .map(|t| tokio::time::Instant::now() + t);
-        let session = self.session(&key).await?;
-        let stream = {
-            let ctx = session.lock().await;
-            let text = ctx.variables().substitute(sql.trim().trim_end_matches(';'));
-            let mut plans = ctx.plan_sql(&text).await.map_err(to_status)?;
-            if plans.len() != 1 {
-                return Err(Status::invalid_argument(
-                    "one statement per prepared statement",
-                ));
-            }
-            let plan = plans
-                .remove(0)
-                .with_param_values(values)
-                .map_err(|e| to_status(ApiaryError::from(e)))?;
-            let df = ctx
-                .session()
-                .execute_logical_plan(plan)
-                .await
-                .map_err(|e| to_status(ApiaryError::from(e)))?;
-            df.execute_stream()
-                .await
-                .map_err(|e| to_status(ApiaryError::from(e)))?
-        };
-        self.keep_for_get(key, stream, permit, deadline, descriptor)
     }
 
     /// Keeps a query's stream for one DoGet; its FlightInfo names it by a new handle.
@@ -471,54 +429,6 @@ impl ApiaryFlightSql {
         };
         flight_info(&schema, ticket.as_any().encode_to_vec(), descriptor)
     }
-
-    /// A prepared statement's text, if the caller's credentials own it.
-    fn prepared_sql<T>(&self, handle: &[u8], request: &Request<T>) -> Result<String, Status> {
-        let handle = String::from_utf8_lossy(handle).to_string();
-        let key = Self::session_key(request);
-        let prepared = self
-            .prepared
-            .lock()
-            .map_err(|_| Status::internal("prepared statements poisoned"))?;
-        let p = prepared
-            .get(&handle)
-            .ok_or_else(|| Status::not_found("unknown, closed or expired prepared statement"))?;
-        if p.session.split('|').next() != key.split('|').next() {
-            return Err(Status::permission_denied(
-                "the prepared statement belongs to another session",
-            ));
-        }
-        Ok(p.sql.clone())
-    }
-}
-
-/// How long an unused prepared statement lives (clients that vanish do not close theirs).
-const PREPARED_TTL: Duration = Duration::from_secs(3600);
-
-/// The parameters of a plan (`$1`, `$2`, ...; `?` are numbered so), in order, with the types
-/// DataFusion inferred (Null where it could not).
-fn parameter_schema(plan: &datafusion::logical_expr::LogicalPlan) -> Result<Schema, Status> {
-    use datafusion::arrow::datatypes::{DataType, Field};
-    let types = plan
-        .get_parameter_types()
-        .map_err(|e| to_status(ApiaryError::from(e)))?;
-    let mut named: Vec<(usize, String, DataType)> = types
-        .into_iter()
-        .map(|(name, t)| {
-            let n = name
-                .trim_start_matches('$')
-                .parse::<usize>()
-                .unwrap_or(usize::MAX);
-            (n, name, t.unwrap_or(DataType::Null))
-        })
-        .collect();
-    named.sort();
-    Ok(Schema::new(
-        named
-            .into_iter()
-            .map(|(_, name, t)| Field::new(name, t, true))
-            .collect::<Vec<_>>(),
-    ))
 }
 
 fn ipc_schema(schema: &Schema) -> Result<bytes::Bytes, Status> {
@@ -575,7 +485,7 @@ impl FlightSqlService for ApiaryFlightSql {
     ) -> Result<Response<FlightInfo>, Status> {
         let key = Self::session_key(&request);
         let info = self
-            .plan_for_get(key, &query.query, request.into_inner())
+            .plan_for_get(key, &query.query, None, request.into_inner())
             .await?;
         Ok(Response::new(info))
     }
@@ -607,19 +517,7 @@ impl FlightSqlService for ApiaryFlightSql {
                 Err(e) => return Err(to_status(e)),
             }
         };
-        let handle = new_handle();
-        self.prepared
-            .lock()
-            .map_err(|_| Status::internal("prepared statements poisoned"))?
-            .insert(
-                handle.clone(),
-                Prepared {
-                    session: key,
-                    sql: query.query,
-                    created: Instant::now(),
-                    parameters: None,
-                },
-            );
+        let handle = self.prepared.insert(key, query.query)?;
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: handle.into_bytes().into(),
             dataset_schema: ipc_schema(&schema)?,
@@ -632,67 +530,46 @@ impl FlightSqlService for ApiaryFlightSql {
         query: CommandPreparedStatementQuery,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let sql = self.prepared_sql(&query.prepared_statement_handle, &request)?;
         let key = Self::session_key(&request);
-        let parameters = self.bound_parameters(&query.prepared_statement_handle)?;
-        let info = match parameters {
-            None => self.plan_for_get(key, &sql, request.into_inner()).await?,
-            Some(values) => {
-                self.plan_bound_for_get(key, &sql, values, request.into_inner())
-                    .await?
-            }
-        };
+        let (sql, parameters) = self.prepared.get(&query.prepared_statement_handle, &key)?;
+        let info = self
+            .plan_for_get(key, &sql, parameters.as_ref(), request.into_inner())
+            .await?;
         Ok(Response::new(info))
     }
 
+    /// Binds parameter values: each row of the batches sent is one set of values; several
+    /// rows run as one statement (the union of the results).
     async fn do_put_prepared_statement_query(
         &self,
         query: CommandPreparedStatementQuery,
         request: Request<PeekableFlightDataStream>,
     ) -> Result<DoPutPreparedStatementResult, Status> {
-        self.prepared_sql(&query.prepared_statement_handle, &request)?;
-        let handle = String::from_utf8_lossy(&query.prepared_statement_handle).to_string();
-        let batches: Vec<RecordBatch> = FlightRecordBatchStream::new_from_flight_data(
-            request.into_inner().map_err(FlightError::from),
-        )
-        .try_collect()
-        .await
-        .map_err(Status::from)?;
-        let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
+        let key = Self::session_key(&request);
+        self.prepared.get(&query.prepared_statement_handle, &key)?;
+        let rows = parameter_rows(request.into_inner()).await?;
+        if rows.is_empty() {
             return Err(Status::invalid_argument("no parameter values were sent"));
-        };
-        if batches.iter().map(|b| b.num_rows()).sum::<usize>() > 1 {
-            return Err(Status::unimplemented(
-                "one set of parameter values per query (batches of several rows: not yet)",
-            ));
         }
-        let values = batch
-            .columns()
-            .iter()
-            .map(|c| ScalarValue::try_from_array(c, 0))
-            .collect::<datafusion::common::Result<Vec<_>>>()
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        if let Some(p) = self
-            .prepared
-            .lock()
-            .map_err(|_| Status::internal("prepared statements poisoned"))?
-            .get_mut(&handle)
-        {
-            p.parameters = Some(values);
-        }
+        self.prepared
+            .bind(&query.prepared_statement_handle, &key, rows)?;
         Ok(DoPutPreparedStatementResult {
             prepared_statement_handle: Some(query.prepared_statement_handle),
         })
     }
 
+    /// Runs a prepared update with the parameter rows sent along (JDBC's `executeBatch`,
+    /// ADBC's `executemany`): an INSERT's rows land in one commit.
     async fn do_put_prepared_statement_update(
         &self,
         query: CommandPreparedStatementUpdate,
         request: Request<PeekableFlightDataStream>,
     ) -> Result<i64, Status> {
-        let sql = self.prepared_sql(&query.prepared_statement_handle, &request)?;
         let key = Self::session_key(&request);
-        self.update(&key, &sql).await
+        let (sql, bound) = self.prepared.get(&query.prepared_statement_handle, &key)?;
+        let rows = parameter_rows(request.into_inner()).await?;
+        let parameters = if rows.is_empty() { bound } else { Some(rows) };
+        self.update(&key, &sql, parameters.as_ref()).await
     }
 
     async fn do_action_close_prepared_statement(
@@ -700,13 +577,8 @@ impl FlightSqlService for ApiaryFlightSql {
         query: ActionClosePreparedStatementRequest,
         request: Request<Action>,
     ) -> Result<(), Status> {
-        self.prepared_sql(&query.prepared_statement_handle, &request)?;
-        let handle = String::from_utf8_lossy(&query.prepared_statement_handle).to_string();
-        self.prepared
-            .lock()
-            .map_err(|_| Status::internal("prepared statements poisoned"))?
-            .remove(&handle);
-        Ok(())
+        let key = Self::session_key(&request);
+        self.prepared.close(&query.prepared_statement_handle, &key)
     }
 
     async fn do_get_statement(
@@ -838,7 +710,7 @@ impl FlightSqlService for ApiaryFlightSql {
         request: Request<PeekableFlightDataStream>,
     ) -> Result<i64, Status> {
         let key = Self::session_key(&request);
-        self.update(&key, &update.query).await
+        self.update(&key, &update.query, None).await
     }
 
     async fn get_flight_info_catalogs(

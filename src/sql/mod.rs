@@ -5,6 +5,7 @@ pub mod dialect;
 pub mod hive_statements;
 pub mod hive_types;
 pub mod lateral;
+pub mod params;
 pub mod parse;
 pub mod rewrite;
 pub mod split;

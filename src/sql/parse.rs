@@ -2,7 +2,7 @@
 
 use datafusion::common::{DataFusionError, Result};
 use datafusion::sql::parser::{DFParserBuilder, ParserInput, Statement as DFStatement};
-use datafusion::sql::sqlparser::ast::{Query, Statement};
+use datafusion::sql::sqlparser::ast::Statement;
 use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect};
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
@@ -122,16 +122,7 @@ fn parse_with_tokens<T>(
 
 /// Applies the AST rewrites to the queries inside a warehouse statement.
 fn rewrite_queries(statement: &mut HiveStatement, kinds: &dyn FunctionKinds) -> Result<()> {
-    let mut queries: Vec<&mut Box<Query>> = Vec::new();
-    match statement {
-        HiveStatement::CreateTable(c) => queries.extend(c.query.as_mut()),
-        HiveStatement::Insert(i) => queries.push(&mut i.query),
-        HiveStatement::MultiInsert(inserts) => {
-            queries.extend(inserts.iter_mut().map(|i| &mut i.query))
-        }
-        _ => {}
-    }
-    for q in queries {
+    for q in super::params::hive_queries_mut(statement) {
         let mut wrapped = DFStatement::Statement(Box::new(Statement::Query(q.clone())));
         rewrite_statement(&mut wrapped, kinds)?;
         if let DFStatement::Statement(s) = wrapped

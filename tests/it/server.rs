@@ -575,6 +575,169 @@ async fn prepared_statements_bind_parameters() {
     }
 }
 
+/// A batch of several parameter rows is one execution: an INSERT's rows land in one commit
+/// (JDBC's `executeBatch`, ADBC's `executemany`), a query answers the union of its rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameter_batches_run_as_one_statement() {
+    use arrow_flight::encode::FlightDataEncoderBuilder;
+    use arrow_flight::sql::{
+        ActionCreatePreparedStatementRequest, ActionCreatePreparedStatementResult, Any,
+        CommandPreparedStatementUpdate, DoPutUpdateResult, ProstMessageExt,
+    };
+    use arrow_flight::{Action, FlightDescriptor};
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use prost::Message;
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let mut c = client(&server, None).await;
+    let batch = |from: i64, n: i64| {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("$1", DataType::Int64, true),
+            Field::new("$2", DataType::Utf8, true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from_iter_values(from..from + n)),
+                Arc::new(StringArray::from_iter_values(
+                    (from..from + n).map(|i| format!("w{}", i % 7)),
+                )),
+            ],
+        )
+        .unwrap()
+    };
+    c.execute_update(
+        "CREATE TABLE pt (id BIGINT, word STRING) PARTITIONED BY (p STRING) STORED AS PARQUET"
+            .into(),
+        None,
+    )
+    .await
+    .unwrap();
+
+    // arrow-flight's client: parameters bound by a query DoPut, then an update DoPut.
+    let mut insert = c
+        .prepare(
+            "INSERT INTO pt PARTITION (p = 'a') VALUES (?, ?)".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    insert.set_parameters(batch(0, 1000)).unwrap();
+    assert_eq!(insert.execute_update().await.unwrap(), 1000);
+    insert.close().await.unwrap();
+
+    // ADBC's way: the rows travel with the update's own DoPut, in two batches.
+    let request = ActionCreatePreparedStatementRequest {
+        query: "INSERT INTO pt PARTITION (p = 'b') SELECT $1, upper($2)".into(),
+        transaction_id: None,
+    };
+    let created = c
+        .do_action(Action::new(
+            "CreatePreparedStatement",
+            request.as_any().encode_to_vec(),
+        ))
+        .await
+        .unwrap()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    let created: ActionCreatePreparedStatementResult = Any::decode(created[0].body.clone())
+        .unwrap()
+        .unpack()
+        .unwrap()
+        .unwrap();
+    let command = CommandPreparedStatementUpdate {
+        prepared_statement_handle: created.prepared_statement_handle,
+    };
+    let descriptor = FlightDescriptor::new_cmd(command.as_any().encode_to_vec());
+    let second = batch(2000, 30);
+    let data = FlightDataEncoderBuilder::new()
+        .with_flight_descriptor(Some(descriptor))
+        .with_schema(second.schema())
+        .build(futures::stream::iter(vec![Ok(batch(1000, 20)), Ok(second)]))
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    let mut answer = c.do_put(futures::stream::iter(data)).await.unwrap();
+    let put = answer.message().await.unwrap().unwrap();
+    let written = DoPutUpdateResult::decode(put.app_metadata.as_ref()).unwrap();
+    assert_eq!(written.record_count, 50);
+
+    assert_eq!(
+        query(
+            &mut c,
+            "SELECT p, count(*), sum(id), count(DISTINCT word) FROM pt GROUP BY p ORDER BY p"
+        )
+        .await,
+        vec![
+            vec!["a", "1000", "499500", "7"],
+            vec![
+                "b",
+                "50",
+                &(1000..1020).chain(2000..2030).sum::<i64>().to_string(),
+                "7"
+            ],
+        ]
+        .into_iter()
+        .map(|r| r.into_iter().map(String::from).collect::<Vec<_>>())
+        .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        query(
+            &mut c,
+            "SELECT DISTINCT word FROM pt WHERE p = 'b' AND word LIKE 'w%'"
+        )
+        .await
+        .len(),
+        0
+    );
+    // One commit per execution: the files of each partition come from one write
+    // (`part-<write>-<n>`).
+    for p in ["a", "b"] {
+        let writes: std::collections::BTreeSet<String> =
+            std::fs::read_dir(dir.path().join("pt").join(format!("p={p}")))
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| n.starts_with("part-"))
+                .map(|n| n.rsplit_once('-').unwrap().0.to_string())
+                .collect();
+        assert_eq!(writes.len(), 1, "partition p={p}: {writes:?}");
+    }
+
+    // A query with several parameter rows answers the union of its rows.
+    let mut lookup = c
+        .prepare("SELECT id, word FROM pt WHERE id = ?".into(), None)
+        .await
+        .unwrap();
+    let ids = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new("$1", DataType::Int64, true)])),
+        vec![Arc::new(Int64Array::from(vec![3, 1005, 2029, 99999]))],
+    )
+    .unwrap();
+    lookup.set_parameters(ids).unwrap();
+    let info = lookup.execute().await.unwrap();
+    let mut found = rows(&fetch(&mut c, info).await);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![vec!["1005", "W4"], vec!["2029", "W6"], vec!["3", "w3"]]
+            .into_iter()
+            .map(|r| r.into_iter().map(String::from).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    );
+    // A wrong number of values is the client's error, and the session goes on.
+    let mut wrong = c.prepare("SELECT ? + ?".into(), None).await.unwrap();
+    wrong
+        .set_parameters(batch(0, 1).project(&[0]).unwrap())
+        .unwrap();
+    let err = wrong.execute().await.unwrap_err().to_string();
+    assert!(err.contains("2 parameters, but 1 value"), "{err}");
+    assert_eq!(query(&mut c, "SELECT 1").await, vec![vec!["1".to_string()]]);
+}
+
 /// Bulk ingest: Arrow batches into a warehouse table (created, appended to, replaced),
 /// atomically, matched by column name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
