@@ -16,5 +16,9 @@ fn main() -> ExitCode {
             return ExitCode::from(apiary::cli::EXIT_STATEMENT_FAILED);
         }
     };
-    runtime.block_on(apiary::cli::run(args))
+    let code = runtime.block_on(apiary::cli::run(args));
+    // Work still running now (a query a stopping server cancelled, a blocking read) must not
+    // hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
 }

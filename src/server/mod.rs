@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
-use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::error::{ApiaryError, Result};
 use crate::warehouse::Warehouse;
@@ -52,6 +52,15 @@ pub struct ServeArgs {
     /// Bound DataFusion's memory (all sessions together): bytes, or with K, M, G (`512M`).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<usize>,
+    /// Serve TLS with this certificate chain (PEM; needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM; needs --tls-cert).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// On Ctrl-C or SIGTERM: how long running queries may go on before they are cancelled.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub shutdown_grace: f64,
 }
 
 /// `512M`, `2G`, `1048576`: a size in bytes.
@@ -91,7 +100,23 @@ fn first_line(path: &Path) -> Result<String> {
     Ok(line)
 }
 
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| ApiaryError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 impl ServeArgs {
+    /// The TLS configuration the flags give, if any.
+    fn tls(&self) -> Result<Option<ServerTlsConfig>> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        let identity = Identity::from_pem(read_file(cert)?, read_file(key)?);
+        Ok(Some(ServerTlsConfig::new().identity(identity)))
+    }
+
     /// The credentials the flags give.
     pub fn credentials(&self) -> Result<Credentials> {
         let token = match (&self.token, &self.token_file) {
@@ -155,6 +180,28 @@ pub async fn run(args: &ServeArgs, warehouse_dir: &Path) -> Result<()> {
         query_timeout: args.query_timeout.map(std::time::Duration::from_secs_f64),
         memory_limit: args.memory_limit,
     };
+    if !(args.shutdown_grace.is_finite() && args.shutdown_grace >= 0.0) {
+        return Err(ApiaryError::Usage(
+            "--shutdown-grace must be a number of seconds (0 or more)".into(),
+        ));
+    }
+    let grace = std::time::Duration::from_secs_f64(args.shutdown_grace);
+    let mut server = Server::builder();
+    let tls = args.tls()?;
+    let scheme = if tls.is_some() { "grpc+tls" } else { "grpc" };
+    if let Some(tls) = tls {
+        server = server.tls_config(tls).map_err(|e| {
+            ApiaryError::Usage(format!(
+                "--tls-cert/--tls-key: {e} (both must be PEM: a certificate chain and its key)"
+            ))
+        })?;
+    } else if !args.host.is_loopback() {
+        eprintln!(
+            "apiary: warning: serving {} without TLS: credentials cross the network in clear \
+             (give --tls-cert and --tls-key)",
+            args.host
+        );
+    }
     let service = ApiaryFlightSql::new(Arc::clone(&warehouse), Arc::clone(&auth), limits)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port))
         .await
@@ -166,20 +213,41 @@ pub async fn run(args: &ServeArgs, warehouse_dir: &Path) -> Result<()> {
         path: PathBuf::from("listener"),
         source,
     })?;
-    let shutdown = shutdown_signal()?;
+    let signal = shutdown_signal()?;
     println!(
-        "apiary: Flight SQL on grpc://{address} (warehouse {})",
+        "apiary: Flight SQL on {scheme}://{address} (warehouse {})",
         warehouse.root().display()
     );
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    Server::builder()
+    // On the signal the server stops accepting, and calls in flight may finish within the
+    // grace period; then the server future is dropped, which cancels the queries still running.
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let shutdown = {
+        let stopping = Arc::clone(&stopping);
+        async move {
+            signal.await;
+            stopping.notify_one();
+        }
+    };
+    let serve = server
         .layer(AuthLayer::new(auth))
         .add_service(FlightServiceServer::new(service))
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
-        .await
-        .map_err(|e| ApiaryError::Usage(format!("Flight SQL server: {e}")))?;
-    eprintln!("apiary: server stopped");
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown);
+    let grace_over = async {
+        stopping.notified().await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        served = serve => {
+            served.map_err(|e| ApiaryError::Usage(format!("Flight SQL server: {e}")))?;
+            eprintln!("apiary: server stopped");
+        }
+        _ = grace_over => eprintln!(
+            "apiary: server stopped; calls still running after {} s were cancelled",
+            grace.as_secs_f64()
+        ),
+    }
     Ok(())
 }
 

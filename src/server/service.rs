@@ -14,12 +14,12 @@ use arrow_flight::sql::DoPutPreparedStatementResult;
 use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder, XdbcTypeInfoData};
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
 use arrow_flight::sql::{
-    ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
-    ActionCreatePreparedStatementResult, CommandGetCatalogs, CommandGetDbSchemas,
-    CommandGetPrimaryKeys, CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables,
-    CommandGetXdbcTypeInfo, CommandPreparedStatementQuery, CommandPreparedStatementUpdate,
-    CommandStatementIngest, CommandStatementQuery, CommandStatementUpdate, ProstMessageExt,
-    SqlInfo, TicketStatementQuery,
+    ActionCancelQueryRequest, ActionCancelQueryResult, ActionClosePreparedStatementRequest,
+    ActionCreatePreparedStatementRequest, ActionCreatePreparedStatementResult, CommandGetCatalogs,
+    CommandGetDbSchemas, CommandGetPrimaryKeys, CommandGetSqlInfo, CommandGetTableTypes,
+    CommandGetTables, CommandGetXdbcTypeInfo, CommandPreparedStatementQuery,
+    CommandPreparedStatementUpdate, CommandStatementIngest, CommandStatementQuery,
+    CommandStatementUpdate, ProstMessageExt, SqlInfo, TicketStatementQuery,
 };
 use arrow_flight::{
     Action, CancelFlightInfoRequest, CancelFlightInfoResult, CancelStatus, FlightDescriptor,
@@ -180,7 +180,7 @@ impl ApiaryFlightSql {
         info.append(SqlInfo::FlightSqlServerSql, true);
         info.append(SqlInfo::FlightSqlServerSubstrait, false);
         info.append(SqlInfo::FlightSqlServerTransaction, 0i32);
-        info.append(SqlInfo::FlightSqlServerCancel, false);
+        info.append(SqlInfo::FlightSqlServerCancel, true);
         info.append(SqlInfo::SqlIdentifierQuoteChar, "`");
         info.append(SqlInfo::SqlDdlCatalog, false);
         info.append(SqlInfo::SqlDdlSchema, true);
@@ -925,6 +925,21 @@ impl FlightSqlService for ApiaryFlightSql {
         Ok(Response::new(Box::pin(futures::stream::iter(vec![Ok(
             body,
         )]))))
+    }
+
+    /// The deprecated CancelQuery action (older JDBC and ODBC drivers): CancelFlightInfo's work.
+    async fn do_action_cancel_query(
+        &self,
+        query: ActionCancelQueryRequest,
+        _request: Request<Action>,
+    ) -> Result<ActionCancelQueryResult, Status> {
+        /// `ActionCancelQueryResult.CancelResult.CANCEL_RESULT_CANCELLED` (arrow-flight does
+        /// not export the enum).
+        const CANCELLED: i32 = 1;
+        let info = FlightInfo::decode(query.info)
+            .map_err(|e| Status::invalid_argument(format!("CancelQuery: not a FlightInfo: {e}")))?;
+        self.cancel(&info)?;
+        Ok(ActionCancelQueryResult { result: CANCELLED })
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}

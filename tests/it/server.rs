@@ -43,7 +43,7 @@ fn start(warehouse: &Path, extra: &[&str]) -> Server {
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
     let address = line
-        .split("grpc://")
+        .split("://")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no address in {line:?}"))
@@ -350,6 +350,135 @@ fn refuses_to_listen_beyond_loopback_without_auth_and_stops_on_sigterm() {
             "still running after SIGTERM"
         );
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SIGTERM while a query streams: the server stops accepting, gives running calls the grace
+/// period, then cancels them and exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_cancels_queries_still_running_after_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path(), &["--shutdown-grace", "1"]);
+    let mut c = client(&server, None).await;
+    let info = c
+        .execute("SELECT value FROM range(1000000000)".into(), None)
+        .await
+        .unwrap();
+    let mut stream = c
+        .do_get(info.endpoint[0].ticket.clone().unwrap())
+        .await
+        .unwrap();
+    assert!(stream.try_next().await.unwrap().is_some());
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(8),
+            "still running 8 s after SIGTERM with a 1 s grace"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        signalled.elapsed() >= Duration::from_millis(900),
+        "no grace was given"
+    );
+    // The client's stream ends (with an error: the query did not complete).
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.try_next().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => return false,
+                Err(_) => return true,
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(ended, "the cancelled stream ended as if complete");
+    let mut stderr = String::new();
+    use std::io::Read;
+    server
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains("cancelled"), "{stderr}");
+}
+
+/// `--tls-cert/--tls-key`: clients that trust the certificate connect; plaintext ones do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_serves_clients_that_trust_the_certificate() {
+    use tonic::transport::{Certificate, ClientTlsConfig};
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let cert = fixtures.join("server.pem");
+    let key = fixtures.join("server.key");
+    let dir = tempfile::tempdir().unwrap();
+    // A key that is not PEM is refused at start, naming the flags.
+    let bad = Command::new(env!("CARGO_BIN_EXE_apiary"))
+        .arg("--warehouse")
+        .arg(dir.path())
+        .args(["serve", "--port", "0", "--tls-cert"])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(fixtures.join("README.md"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--tls-key"), "{err}");
+
+    let server = start(
+        dir.path(),
+        &[
+            "--token",
+            TOKEN,
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let port = server.address.rsplit(':').next().unwrap();
+    let ca = std::fs::read(fixtures.join("ca.pem")).unwrap();
+    let channel = Channel::from_shared(format!("https://localhost:{port}"))
+        .unwrap()
+        .tls_config(
+            ClientTlsConfig::new()
+                .ca_certificate(Certificate::from_pem(ca))
+                .domain_name("localhost"),
+        )
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut c = FlightSqlServiceClient::new(channel);
+    c.set_token(TOKEN.to_string());
+    assert_eq!(
+        query(&mut c, "SELECT count(*) FROM words_test").await,
+        vec![vec!["7344".to_string()]]
+    );
+    // Plaintext gRPC to a TLS port fails.
+    let plain = Channel::from_shared(format!("http://{}", server.address))
+        .unwrap()
+        .connect()
+        .await;
+    if let Ok(channel) = plain {
+        let mut c = FlightSqlServiceClient::new(channel);
+        c.set_token(TOKEN.to_string());
+        assert!(c.execute("SELECT 1".into(), None).await.is_err());
     }
 }
 
@@ -828,6 +957,9 @@ async fn bulk_ingest_creates_appends_and_replaces() {
 /// CancelFlightInfo stops a query being streamed, and drops one planned but not yet fetched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_flight_info_stops_a_query() {
+    use arrow_flight::sql::{
+        ActionCancelQueryRequest, ActionCancelQueryResult, Any, ProstMessageExt,
+    };
     use arrow_flight::{Action, CancelFlightInfoRequest, CancelFlightInfoResult, CancelStatus};
     use prost::Message;
     let dir = tempfile::tempdir().unwrap();
@@ -876,4 +1008,26 @@ async fn cancel_flight_info_stops_a_query() {
     // Nothing left to cancel: NOT_FOUND.
     assert!(admin.do_action(cancel(info)).await.is_err());
     assert_eq!(query(&mut c, "SELECT 3").await, vec![vec!["3".to_string()]]);
+
+    // The deprecated CancelQuery action (older JDBC drivers) does the same.
+    let info = c.execute("SELECT 4".into(), None).await.unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let request = ActionCancelQueryRequest {
+        info: info.encode_to_vec().into(),
+    };
+    let results: Vec<_> = admin
+        .do_action(Action::new("CancelQuery", request.as_any().encode_to_vec()))
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let result: ActionCancelQueryResult = Any::decode(results[0].body.clone())
+        .unwrap()
+        .unpack()
+        .unwrap()
+        .unwrap();
+    assert_eq!(result.result, 1, "CANCEL_RESULT_CANCELLED");
+    assert!(c.do_get(ticket).await.is_err());
+    assert_eq!(query(&mut c, "SELECT 5").await, vec![vec!["5".to_string()]]);
 }
