@@ -156,6 +156,34 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     })
 }
 
+/// HTTP/2 flow-control windows: tonic's 64 KiB defaults stall a result stream every 64 KiB
+/// waiting for the client's window update; a result of many megabytes wants wide windows.
+const STREAM_WINDOW: u32 = 8 << 20;
+const CONNECTION_WINDOW: u32 = 32 << 20;
+
+/// The gRPC transport every Flight SQL server of this process uses (`apiary serve` and
+/// `apiary bench flight`).
+pub fn transport() -> Server {
+    Server::builder()
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+}
+
+/// The connections `listener` accepts, as [`transport`] serves them (no Nagle delay: a small
+/// answer goes out at once).
+pub fn incoming(listener: tokio::net::TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
+}
+
+/// Client-side settings that match [`transport`] (used by tests and the benchmark).
+pub fn client_endpoint(url: String) -> Result<tonic::transport::Endpoint> {
+    Ok(tonic::transport::Endpoint::from_shared(url)
+        .map_err(|e| ApiaryError::Usage(format!("Flight SQL address: {e}")))?
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .tcp_nodelay(true))
+}
+
 /// Runs the server on the warehouse at `warehouse_dir` until Ctrl-C or SIGTERM.
 pub async fn run(args: &ServeArgs, warehouse_dir: &Path) -> Result<()> {
     let credentials = args.credentials()?;
@@ -186,7 +214,7 @@ pub async fn run(args: &ServeArgs, warehouse_dir: &Path) -> Result<()> {
         ));
     }
     let grace = std::time::Duration::from_secs_f64(args.shutdown_grace);
-    let mut server = Server::builder();
+    let mut server = transport();
     let tls = args.tls()?;
     let scheme = if tls.is_some() { "grpc+tls" } else { "grpc" };
     if let Some(tls) = tls {
@@ -233,7 +261,7 @@ pub async fn run(args: &ServeArgs, warehouse_dir: &Path) -> Result<()> {
     let serve = server
         .layer(AuthLayer::new(auth))
         .add_service(FlightServiceServer::new(service))
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown);
+        .serve_with_incoming_shutdown(incoming(listener), shutdown);
     let grace_over = async {
         stopping.notified().await;
         tokio::time::sleep(grace).await;

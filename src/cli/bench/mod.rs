@@ -5,8 +5,10 @@
 //! apiary bench [--rows N ...]            the LATERAL VIEW suite (as `apiary bench lateral`)
 //! apiary bench lateral [--rows N ...]    LATERAL VIEW explode against DataFusion's unnest
 //! apiary bench warehouse [--rows N ...]  INSERT against COPY, and metastore scale
+//! apiary bench flight [--rows N ...]     Flight SQL streaming against in-process, latency
 //! ```
 
+pub mod flight;
 pub mod lateral;
 pub mod warehouse;
 
@@ -14,6 +16,7 @@ use std::time::Duration;
 
 use crate::error::Result;
 
+pub use flight::FlightArgs;
 pub use lateral::LateralArgs;
 pub use warehouse::WarehouseArgs;
 
@@ -39,6 +42,8 @@ pub enum BenchSuite {
     Lateral(LateralArgs),
     /// Warehouse INSERT against DataFusion's COPY, and metastore scale (open, SHOW TABLES).
     Warehouse(WarehouseArgs),
+    /// Flight SQL result streaming over loopback against in-process, and time to first batch.
+    Flight(FlightArgs),
 }
 
 /// Runs the chosen suite and prints its report.
@@ -47,6 +52,7 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
         None => lateral::run(&args.lateral).await,
         Some(BenchSuite::Lateral(a)) => lateral::run(a).await,
         Some(BenchSuite::Warehouse(a)) => warehouse::run(a).await,
+        Some(BenchSuite::Flight(a)) => flight::run(a).await,
     }
 }
 
