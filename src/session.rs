@@ -219,9 +219,10 @@ impl ApiaryContext {
         for s in statements {
             match s {
                 ParsedStatement::Sql(s) => plans.push(self.plan_statement(s).await?),
-                ParsedStatement::Hive(_) => {
+                ParsedStatement::Hive(_) | ParsedStatement::Model(_) => {
                     return Err(ApiaryError::Usage(
-                        "a warehouse statement has no query plan; run it with execute".into(),
+                        "a warehouse or model statement has no query plan; run it with execute"
+                            .into(),
                     ));
                 }
             }
@@ -361,14 +362,20 @@ impl ApiaryContext {
         let count = statements.len();
         for (i, statement) in statements.into_iter().enumerate() {
             let statement = match statement {
-                ParsedStatement::Hive(h) => {
-                    let session = WarehouseSession {
-                        ctx: &self.ctx,
-                        warehouse: &self.warehouse,
-                        catalog: &self.catalog,
-                        lock_timeout: self.lock_timeout(),
+                ParsedStatement::Hive(_) | ParsedStatement::Model(_) => {
+                    last = match statement {
+                        ParsedStatement::Hive(h) => {
+                            let session = WarehouseSession {
+                                ctx: &self.ctx,
+                                warehouse: &self.warehouse,
+                                catalog: &self.catalog,
+                                lock_timeout: self.lock_timeout(),
+                            };
+                            session.execute(h).await?
+                        }
+                        ParsedStatement::Model(m) => self.execute_model(m).await?,
+                        ParsedStatement::Sql(_) => StatementOutput::Done,
                     };
-                    last = session.execute(h).await?;
                     if i + 1 < count
                         && let StatementOutput::Rows(stream) = last
                     {
@@ -396,6 +403,13 @@ impl ApiaryContext {
             }
         }
         Ok(last)
+    }
+
+    async fn execute_model(
+        &self,
+        _statement: crate::sql::model_statements::ModelStatement,
+    ) -> Result<StatementOutput> {
+        Err(ApiaryError::Usage("model statements: not wired yet".into()))
     }
 
     /// Adds "Did you mean ...?" to a table-not-found error when a table name is close.

@@ -11,11 +11,10 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::sql::sqlparser::ast::Query;
 use datafusion::sql::sqlparser::dialect::Dialect;
-use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
 
-use super::hive_types::parse_hive_type;
+use super::cursor::Cursor;
 
 /// `[db.]name`, lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,11 +218,11 @@ pub enum HiveStatement {
     },
 }
 
-fn syntax(message: String) -> DataFusionError {
+pub(crate) fn syntax(message: String) -> DataFusionError {
     DataFusionError::SQL(Box::new(ParserError::ParserError(message)), None)
 }
 
-fn from_parser(e: ParserError) -> DataFusionError {
+pub(crate) fn from_parser(e: ParserError) -> DataFusionError {
     DataFusionError::SQL(Box::new(e), None)
 }
 
@@ -296,255 +295,6 @@ pub fn is_hive_statement(tokens: &[TokenWithSpan]) -> bool {
         || (w(0, "FROM") && sig.iter().any(|t| word_is(Some(t), "INSERT")))
 }
 
-struct P<'a> {
-    parser: Parser<'a>,
-}
-
-impl<'a> P<'a> {
-    fn peek_is(&self, word: &str) -> bool {
-        matches!(&self.parser.peek_token().token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
-    }
-
-    fn peek_nth_is(&self, n: usize, word: &str) -> bool {
-        matches!(&self.parser.peek_nth_token(n).token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
-    }
-
-    fn eat(&mut self, word: &str) -> bool {
-        if self.peek_is(word) {
-            self.parser.next_token();
-            true
-        } else {
-            false
-        }
-    }
-
-    fn eat_all(&mut self, words: &[&str]) -> bool {
-        if words
-            .iter()
-            .enumerate()
-            .all(|(i, w)| self.peek_nth_is(i, w))
-        {
-            for _ in words {
-                self.parser.next_token();
-            }
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expect(&mut self, word: &str) -> Result<()> {
-        if self.eat(word) {
-            Ok(())
-        } else {
-            self.parser
-                .expected(word, self.parser.peek_token())
-                .map_err(from_parser)
-        }
-    }
-
-    fn expect_token(&mut self, token: &Token) -> Result<()> {
-        self.parser
-            .expect_token(token)
-            .map(|_| ())
-            .map_err(from_parser)
-    }
-
-    fn ident(&mut self) -> Result<String> {
-        let ident = self.parser.parse_identifier().map_err(from_parser)?;
-        Ok(ident.value.to_ascii_lowercase())
-    }
-
-    fn table_name(&mut self) -> Result<TableName> {
-        let first = self.ident()?;
-        if self.parser.consume_token(&Token::Period) {
-            let name = self.ident()?;
-            Ok(TableName {
-                db: Some(first),
-                name,
-            })
-        } else {
-            Ok(TableName {
-                db: None,
-                name: first,
-            })
-        }
-    }
-
-    fn string(&mut self) -> Result<String> {
-        self.parser.parse_literal_string().map_err(from_parser)
-    }
-
-    fn end(&mut self) -> Result<()> {
-        while self.parser.consume_token(&Token::SemiColon) {}
-        match self.parser.peek_token().token {
-            Token::EOF => Ok(()),
-            _ => self
-                .parser
-                .expected("end of statement", self.parser.peek_token())
-                .map_err(from_parser),
-        }
-    }
-
-    /// `LIKE 'pattern'` or a bare `'pattern'`.
-    fn like_pattern(&mut self) -> Result<Option<String>> {
-        self.eat("LIKE");
-        match self.parser.peek_token().token {
-            Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) => Ok(Some(self.string()?)),
-            _ => Ok(None),
-        }
-    }
-
-    /// A partition value literal: a string, a number, TRUE/FALSE, or NULL.
-    fn literal(&mut self) -> Result<Option<String>> {
-        let t = self.parser.next_token();
-        match &t.token {
-            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Ok(Some(s.clone())),
-            Token::Number(n, _) => Ok(Some(n.clone())),
-            Token::Minus => match self.parser.next_token().token {
-                Token::Number(n, _) => Ok(Some(format!("-{n}"))),
-                _ => Err(syntax(
-                    "expected a number after '-' in a partition value".into(),
-                )),
-            },
-            Token::Word(w) if w.keyword == Keyword::NULL => Ok(None),
-            Token::Word(w) if w.keyword == Keyword::TRUE || w.keyword == Keyword::FALSE => {
-                Ok(Some(w.value.to_ascii_lowercase()))
-            }
-            _ => self
-                .parser
-                .expected("a partition value", t)
-                .map_err(from_parser),
-        }
-    }
-
-    /// `PARTITION (p='v', q)`; `allow_dynamic` permits names without values.
-    fn partition_spec(&mut self, allow_dynamic: bool) -> Result<PartitionSpec> {
-        self.expect_token(&Token::LParen)?;
-        let mut spec = Vec::new();
-        loop {
-            let name = self.ident()?;
-            let value = if self.parser.consume_token(&Token::Eq) {
-                match self.literal()? {
-                    Some(v) => Some(v),
-                    None => {
-                        return Err(syntax(format!(
-                            "partition column '{name}' cannot be NULL in a PARTITION clause"
-                        )));
-                    }
-                }
-            } else if allow_dynamic {
-                None
-            } else {
-                return Err(syntax(format!(
-                    "partition column '{name}' needs a value (PARTITION ({name}='...'))"
-                )));
-            };
-            spec.push((name, value));
-            if !self.parser.consume_token(&Token::Comma) {
-                break;
-            }
-        }
-        self.expect_token(&Token::RParen)?;
-        Ok(spec)
-    }
-
-    /// The text of a type, up to the `,`/`)` ending its column or a COMMENT.
-    fn type_text(&mut self) -> Result<String> {
-        let mut depth = 0i32;
-        let mut parts = Vec::new();
-        loop {
-            let t = self.parser.peek_token();
-            match &t.token {
-                Token::EOF => break,
-                Token::Comma | Token::RParen if depth == 0 => break,
-                Token::Word(w) if depth == 0 && w.value.eq_ignore_ascii_case("COMMENT") => break,
-                Token::Lt | Token::LParen => depth += 1,
-                Token::Gt | Token::RParen => depth -= 1,
-                Token::ShiftRight => depth -= 2,
-                _ => {}
-            }
-            // Words keep a space between them (`DOUBLE PRECISION`); punctuation does not.
-            let text = t.token.to_string();
-            if matches!(t.token, Token::Word(_))
-                && parts
-                    .last()
-                    .is_some_and(|p: &String| p.ends_with(|c: char| c.is_alphanumeric()))
-            {
-                parts.push(" ".into());
-            }
-            parts.push(text);
-            self.parser.next_token();
-        }
-        if parts.is_empty() {
-            return self
-                .parser
-                .expected("a column type", self.parser.peek_token())
-                .map_err(from_parser);
-        }
-        Ok(parts.concat())
-    }
-
-    /// `(name type [COMMENT '...'], ...)`; with `types_optional`, `(name, ...)` is accepted.
-    fn column_defs(&mut self, types_optional: bool) -> Result<Vec<ColumnDef>> {
-        self.expect_token(&Token::LParen)?;
-        let mut columns = Vec::new();
-        loop {
-            let name = self.ident()?;
-            let data_type = if types_optional
-                && matches!(self.parser.peek_token().token, Token::Comma | Token::RParen)
-            {
-                None
-            } else {
-                let text = self.type_text()?;
-                Some(
-                    parse_hive_type(&text)
-                        .map_err(|e| syntax(format!("column '{name}': {}", e.strip_backtrace())))?,
-                )
-            };
-            let comment = if self.eat("COMMENT") {
-                Some(self.string()?)
-            } else {
-                None
-            };
-            columns.push(ColumnDef {
-                name,
-                data_type,
-                comment,
-            });
-            if !self.parser.consume_token(&Token::Comma) {
-                break;
-            }
-        }
-        self.expect_token(&Token::RParen)?;
-        Ok(columns)
-    }
-
-    /// `('k'='v', ...)`.
-    fn properties(&mut self) -> Result<Vec<(String, String)>> {
-        self.expect_token(&Token::LParen)?;
-        let mut props = Vec::new();
-        if self.parser.consume_token(&Token::RParen) {
-            return Ok(props);
-        }
-        loop {
-            let k = self.string()?;
-            self.expect_token(&Token::Eq)?;
-            let v = self.string()?;
-            props.push((k, v));
-            if !self.parser.consume_token(&Token::Comma) {
-                break;
-            }
-        }
-        self.expect_token(&Token::RParen)?;
-        Ok(props)
-    }
-
-    fn query(&mut self) -> Result<Box<Query>> {
-        self.parser.parse_query().map_err(from_parser)
-    }
-}
-
 /// Parses one statement's tokens (after LATERAL VIEW rewriting) if this module owns it.
 pub fn parse_hive_statement(
     dialect: &dyn Dialect,
@@ -557,7 +307,7 @@ pub fn parse_hive_statement(
     if word_is(sig.first(), "FROM") {
         return parse_multi_insert(dialect, tokens).map(Some);
     }
-    let mut p = P {
+    let mut p = Cursor {
         parser: Parser::new(dialect).with_tokens_with_locations(tokens),
     };
     let statement = parse_owned(&mut p)?;
@@ -565,7 +315,7 @@ pub fn parse_hive_statement(
     Ok(Some(statement))
 }
 
-fn parse_owned(p: &mut P<'_>) -> Result<HiveStatement> {
+fn parse_owned(p: &mut Cursor<'_>) -> Result<HiveStatement> {
     if p.eat("CREATE") {
         if p.eat("DATABASE") || p.eat("SCHEMA") {
             let if_not_exists = p.eat_all(&["IF", "NOT", "EXISTS"]);
@@ -685,7 +435,7 @@ fn parse_owned(p: &mut P<'_>) -> Result<HiveStatement> {
         .map_err(from_parser)
 }
 
-fn parse_create_table(p: &mut P<'_>, external: bool) -> Result<HiveStatement> {
+fn parse_create_table(p: &mut Cursor<'_>, external: bool) -> Result<HiveStatement> {
     let if_not_exists = p.eat_all(&["IF", "NOT", "EXISTS"]);
     let name = p.table_name()?;
     let mut create = CreateTable {
@@ -776,7 +526,7 @@ fn delimiter_byte(text: &str) -> Result<u8> {
     }
 }
 
-fn parse_alter(p: &mut P<'_>, table: TableName) -> Result<HiveStatement> {
+fn parse_alter(p: &mut Cursor<'_>, table: TableName) -> Result<HiveStatement> {
     if p.eat("ADD") {
         if p.eat("COLUMNS") {
             let columns = p.column_defs(false)?;
@@ -838,7 +588,7 @@ fn parse_alter(p: &mut P<'_>, table: TableName) -> Result<HiveStatement> {
         .map_err(from_parser)
 }
 
-fn parse_insert(p: &mut P<'_>) -> Result<Insert> {
+fn parse_insert(p: &mut Cursor<'_>) -> Result<Insert> {
     p.expect("INSERT")?;
     let overwrite = if p.eat("OVERWRITE") {
         p.expect("TABLE")?;
@@ -960,7 +710,7 @@ fn parse_multi_insert(dialect: &dyn Dialect, tokens: Vec<TokenWithSpan>) -> Resu
         spliced.extend(from.iter().cloned());
         spliced.push(space);
         spliced.extend(part);
-        let mut p = P {
+        let mut p = Cursor {
             parser: Parser::new(dialect).with_tokens_with_locations(spliced),
         };
         inserts.push(parse_insert(&mut p)?);

@@ -1,10 +1,12 @@
 //! The SQL front end: script splitting, variables, Hive commands, parsing and rewrites.
 
 pub mod command;
+pub(crate) mod cursor;
 pub mod dialect;
 pub mod hive_statements;
 pub mod hive_types;
 pub mod lateral;
+pub mod model_statements;
 pub mod params;
 pub mod parse;
 pub mod rewrite;

@@ -22,6 +22,7 @@ use datafusion::sql::sqlparser::ast::{
 use datafusion::sql::unparser::Unparser;
 
 use super::hive_statements::HiveStatement;
+use super::model_statements::ModelStatement;
 use super::parse::ParsedStatement;
 
 /// The placeholder numbers (`$1` is 1) in `statement`, sorted.
@@ -47,6 +48,10 @@ pub fn placeholders(statement: &ParsedStatement) -> BTreeSet<usize> {
                 let _ = visit_expressions(q, &mut note);
             }
         }
+        ParsedStatement::Model(ModelStatement::Create { query, .. }) => {
+            let _ = visit_expressions(query.as_ref(), &mut note);
+        }
+        ParsedStatement::Model(_) => {}
     }
     found
 }
@@ -126,6 +131,10 @@ fn bind_in_place(statement: &mut ParsedStatement, values: &[Expr]) {
                 let _ = visit_expressions_mut(q, &mut replace);
             }
         }
+        ParsedStatement::Model(ModelStatement::Create { query, .. }) => {
+            let _ = visit_expressions_mut(query.as_mut(), &mut replace);
+        }
+        ParsedStatement::Model(_) => {}
     }
 }
 
@@ -332,6 +341,7 @@ mod tests {
                 .map(|q| q.to_string())
                 .collect::<Vec<_>>()
                 .join(" ; "),
+            ParsedStatement::Model(m) => format!("{m:?}"),
         }
     }
 

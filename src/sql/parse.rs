@@ -2,13 +2,14 @@
 
 use datafusion::common::{DataFusionError, Result};
 use datafusion::sql::parser::{DFParserBuilder, ParserInput, Statement as DFStatement};
-use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::ast::{Query, Statement};
 use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect};
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use super::dialect::ApiaryDialect;
 use super::hive_statements::{HiveStatement, parse_hive_statement};
 use super::lateral::rewrite_tokens;
+use super::model_statements::{ModelStatement, parse_model_statement};
 use super::rewrite::{FunctionKinds, rewrite_statement};
 
 /// One parsed statement.
@@ -18,6 +19,8 @@ pub enum ParsedStatement {
     Sql(DFStatement),
     /// A warehouse statement Apiary runs itself (Hive DDL and DML).
     Hive(HiveStatement),
+    /// A model statement (`CREATE MODEL`, `SHOW MODELS`, `DESCRIBE MODEL`, `DROP MODEL`).
+    Model(ModelStatement),
 }
 
 /// Parses `text` (one or more statements), with LATERAL VIEW and generator forms rewritten for
@@ -34,6 +37,13 @@ pub fn parse_statements(text: &str, kinds: &dyn FunctionKinds) -> Result<Vec<Par
     for mut group in split_tokens(tokens) {
         number_question_marks(&mut group);
         let statement_text: String = group.iter().map(|t| t.token.to_string()).collect();
+        if let Some(mut model) = parse_model_statement(&dialect, group.clone())? {
+            if let ModelStatement::Create { query, .. } = &mut model {
+                rewrite_query(query, kinds)?;
+            }
+            out.push(ParsedStatement::Model(model));
+            continue;
+        }
         let hive = match parse_hive_statement(&dialect, group.clone()) {
             Ok(h) => h,
             // The query inside may need the generic dialect, as below.
@@ -123,13 +133,19 @@ fn parse_with_tokens<T>(
 /// Applies the AST rewrites to the queries inside a warehouse statement.
 fn rewrite_queries(statement: &mut HiveStatement, kinds: &dyn FunctionKinds) -> Result<()> {
     for q in super::params::hive_queries_mut(statement) {
-        let mut wrapped = DFStatement::Statement(Box::new(Statement::Query(q.clone())));
-        rewrite_statement(&mut wrapped, kinds)?;
-        if let DFStatement::Statement(s) = wrapped
-            && let Statement::Query(rewritten) = *s
-        {
-            *q = rewritten;
-        }
+        rewrite_query(q, kinds)?;
+    }
+    Ok(())
+}
+
+/// Apiary's rewrites of a query inside a statement Apiary runs itself.
+fn rewrite_query(query: &mut Box<Query>, kinds: &dyn FunctionKinds) -> Result<()> {
+    let mut wrapped = DFStatement::Statement(Box::new(Statement::Query(query.clone())));
+    rewrite_statement(&mut wrapped, kinds)?;
+    if let DFStatement::Statement(s) = wrapped
+        && let Statement::Query(rewritten) = *s
+    {
+        *query = rewritten;
     }
     Ok(())
 }

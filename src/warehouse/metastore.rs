@@ -16,7 +16,7 @@ use crate::sql::hive_types::parse_hive_type;
 
 /// The metastore layout this release reads and writes. Bump it with a migration step in
 /// [`Metastore::migrate`] when the tables change.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS apiary_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS pending (
     txn TEXT PRIMARY KEY, lock_name TEXT NOT NULL, location TEXT NOT NULL,
     staging TEXT NOT NULL, started INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS trash (path TEXT PRIMARY KEY, since INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS models (
+    db TEXT NOT NULL REFERENCES dbs(name) ON DELETE CASCADE, name TEXT NOT NULL,
+    model_type TEXT NOT NULL, file TEXT NOT NULL, created INTEGER NOT NULL,
+    details TEXT NOT NULL, PRIMARY KEY (db, name));
 ";
 
 /// Seconds since the Unix epoch.
@@ -276,7 +280,15 @@ impl Metastore {
         Ok(this)
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+    /// The metastore's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(super) fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
         let mut conn = self
             .conn
             .lock()
@@ -284,7 +296,10 @@ impl Metastore {
         f(&mut conn).map_err(|e| sql_err(&self.path, e))
     }
 
-    fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub(super) fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
         let mut conn = self
             .conn
             .lock()
@@ -323,6 +338,14 @@ impl Metastore {
                          ({SCHEMA_VERSION}); upgrade Apiary",
                         path.display()
                     )));
+                }
+                // Version 1 lacked `models`, which the schema above has just created.
+                Some(v) if v < SCHEMA_VERSION => {
+                    tx.execute(
+                        "UPDATE apiary_meta SET value = ?1 WHERE key = 'schema_version'",
+                        params![SCHEMA_VERSION.to_string()],
+                    )
+                    .map_err(|e| sql_err(&path, e))?;
                 }
                 Some(_) => {}
             }

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod describe;
 pub mod layout;
 pub mod metastore;
+pub mod models;
 pub mod statements;
 pub mod store;
 pub mod table;
