@@ -5,6 +5,7 @@ mod cli;
 mod ddl;
 mod generators;
 mod planning;
+mod position;
 mod server;
 mod slt;
 mod warehouse;

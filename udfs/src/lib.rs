@@ -1,4 +1,5 @@
-//! Apiary's function library: generators (Hive's UDTFs) and Hive built-in functions.
+//! Apiary's function library: generators (Hive's UDTFs), Hive built-in functions, and
+//! position encodings with the vector functions around them.
 //!
 //! This crate never depends on the engine (`apiary`); the engine depends on it. Generators
 //! implement [`generator::Generator`]; scalar and aggregate functions are ordinary DataFusion
@@ -6,6 +7,7 @@
 
 pub mod generator;
 pub mod hive;
+pub mod position;
 
 use datafusion::common::Result;
 use datafusion::execution::FunctionRegistry;
@@ -17,7 +19,10 @@ pub use generator::{
 /// Registers every scalar and aggregate function of this crate with `registry`
 /// (generators are registered with a [`GeneratorRegistry`], which the planner owns).
 pub fn register_all(registry: &mut dyn FunctionRegistry) -> Result<()> {
-    for udf in hive::all_scalar_functions() {
+    for udf in hive::all_scalar_functions()
+        .into_iter()
+        .chain(position::all_scalar_functions())
+    {
         registry.register_udf(udf)?;
     }
     for udaf in hive::all_aggregate_functions() {

@@ -93,16 +93,19 @@ pub trait Generator: Debug + Send + Sync {
     ) -> Result<GeneratedRows>;
 }
 
-/// The generators Apiary ships, in the order `SHOW FUNCTIONS` lists them.
+/// The generators Apiary ships, in the order `SHOW FUNCTIONS` lists them: the Hive ones,
+/// then those of the other families (`rope_embed`).
 pub fn all_generators() -> Vec<Arc<dyn Generator>> {
-    vec![
+    let mut generators: Vec<Arc<dyn Generator>> = vec![
         Arc::new(Explode),
         Arc::new(PosExplode),
         Arc::new(Inline),
         Arc::new(Stack),
         Arc::new(JsonTuple),
         Arc::new(ParseUrlTuple),
-    ]
+    ];
+    generators.extend(crate::position::all_generators());
+    generators
 }
 
 /// Generators by (lower-case) name: the built-ins plus any the user registers.
