@@ -6,10 +6,12 @@
 //! apiary bench lateral [--rows N ...]    LATERAL VIEW explode against DataFusion's unnest
 //! apiary bench warehouse [--rows N ...]  INSERT against COPY, and metastore scale
 //! apiary bench flight [--rows N ...]     Flight SQL streaming against in-process, latency
+//! apiary bench position [--rows N ...]   rope over float32 vectors against a copy, in GB/s
 //! ```
 
 pub mod flight;
 pub mod lateral;
+pub mod position;
 pub mod warehouse;
 
 use std::time::Duration;
@@ -18,6 +20,7 @@ use crate::error::Result;
 
 pub use flight::FlightArgs;
 pub use lateral::LateralArgs;
+pub use position::PositionArgs;
 pub use warehouse::WarehouseArgs;
 
 /// Arguments of `apiary bench`: a suite, or the LATERAL VIEW suite's flags directly.
@@ -44,6 +47,8 @@ pub enum BenchSuite {
     Warehouse(WarehouseArgs),
     /// Flight SQL result streaming over loopback against in-process, and time to first batch.
     Flight(FlightArgs),
+    /// rope over 1M float32 vectors in a query, in GB/s, against a copy and vec_scale.
+    Position(PositionArgs),
 }
 
 /// Runs the chosen suite and prints its report.
@@ -53,6 +58,7 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
         Some(BenchSuite::Lateral(a)) => lateral::run(a).await,
         Some(BenchSuite::Warehouse(a)) => warehouse::run(a).await,
         Some(BenchSuite::Flight(a)) => flight::run(a).await,
+        Some(BenchSuite::Position(a)) => position::run(a).await,
     }
 }
 
