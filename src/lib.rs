@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cli;
 pub mod error;
 pub mod exec;
+pub mod ml;
 pub mod plan;
 pub mod server;
 pub mod session;

@@ -62,6 +62,8 @@ pub struct ApiaryContext {
     variables: Variables,
     warehouse: Arc<Warehouse>,
     catalog: Arc<WarehouseCatalog>,
+    /// Whether `CREATE MODEL` draws a progress bar.
+    progress_bar: bool,
 }
 
 impl std::fmt::Debug for ApiaryContext {
@@ -137,6 +139,22 @@ impl ApiaryContext {
         ))))?;
         apiary_udfs::register_all(&mut state)?;
         let ctx = SessionContext::new_with_state(state);
+        // The model functions find models in this session's warehouse.
+        for udf in crate::ml::functions::scalar_functions(&warehouse) {
+            ctx.register_udf(udf);
+        }
+        ctx.register_udtf(
+            "sample",
+            Arc::new(crate::ml::sample::SampleFunction::new(&warehouse)),
+        );
+        {
+            let mut registry = generators
+                .write()
+                .map_err(|_| ApiaryError::Usage("generator registry is poisoned".into()))?;
+            for g in crate::ml::generators::generators(&warehouse, ctx.state_weak_ref()) {
+                registry.register(g);
+            }
+        }
         let catalog = Arc::new(WarehouseCatalog::new(Arc::clone(&warehouse)));
         ctx.register_catalog(CATALOG_NAME, Arc::clone(&catalog) as _);
         let this = Self {
@@ -145,6 +163,7 @@ impl ApiaryContext {
             variables: Variables::default(),
             warehouse,
             catalog,
+            progress_bar: false,
         };
         for g in this.generator_list() {
             this.register_placeholder(&g);
@@ -407,9 +426,20 @@ impl ApiaryContext {
 
     async fn execute_model(
         &self,
-        _statement: crate::sql::model_statements::ModelStatement,
+        statement: crate::sql::model_statements::ModelStatement,
     ) -> Result<StatementOutput> {
-        Err(ApiaryError::Usage("model statements: not wired yet".into()))
+        crate::ml::statements::ModelSession {
+            ctx: &self.ctx,
+            warehouse: &self.warehouse,
+            progress_bar: self.progress_bar,
+        }
+        .execute(statement)
+        .await
+    }
+
+    /// Shows a progress bar on stderr while `CREATE MODEL` trains (the CLI on a terminal).
+    pub fn set_progress_bar(&mut self, on: bool) {
+        self.progress_bar = on;
     }
 
     /// Adds "Did you mean ...?" to a table-not-found error when a table name is close.

@@ -1,0 +1,392 @@
+//! `CREATE MODEL`, `SHOW MODELS`, `DESCRIBE MODEL`, `DROP MODEL`.
+
+use std::sync::Arc;
+
+use apiary_models::{BitMatrix, Model, TrainOptions, TrainReport};
+use datafusion::arrow::array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::physical_plan::memory::MemoryStream;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::{Query, Statement};
+use futures::StreamExt;
+use serde_json::json;
+
+use super::input::{append_rows, is_bit_list};
+use super::progress::{CancelFlag, CancelOnDrop, Progress};
+use crate::error::{ApiaryError, Result};
+use crate::session::{StatementOutput, string_rows};
+use crate::sql::command::like_matches;
+use crate::sql::hive_statements::TableName;
+use crate::sql::model_statements::ModelStatement;
+use crate::warehouse::Warehouse;
+use crate::warehouse::models::{ModelEntry, ModelWrite};
+
+/// What a model statement runs with.
+pub struct ModelSession<'a> {
+    /// The session (its current database, and the planner for the training query).
+    pub ctx: &'a SessionContext,
+    /// The warehouse that stores models.
+    pub warehouse: &'a Arc<Warehouse>,
+    /// Whether training shows a progress bar (a terminal, not `-S`, not a server).
+    pub progress_bar: bool,
+}
+
+fn usage(message: impl Into<String>) -> ApiaryError {
+    ApiaryError::Usage(message.into())
+}
+
+impl ModelSession<'_> {
+    fn current_database(&self) -> String {
+        self.ctx
+            .state()
+            .config_options()
+            .catalog
+            .default_schema
+            .clone()
+    }
+
+    fn resolve(&self, name: &TableName) -> (String, String) {
+        (
+            name.db.clone().unwrap_or_else(|| self.current_database()),
+            name.name.clone(),
+        )
+    }
+
+    /// Runs a model statement.
+    pub async fn execute(&self, statement: ModelStatement) -> Result<StatementOutput> {
+        match statement {
+            ModelStatement::Create {
+                name,
+                or_replace,
+                if_not_exists,
+                options,
+                query,
+            } => {
+                self.create(&name, or_replace, if_not_exists, options, &query)
+                    .await
+            }
+            ModelStatement::Show { db, pattern } => self.show(db, pattern),
+            ModelStatement::Describe(name) => self.describe(&name),
+            ModelStatement::Drop { name, if_exists } => {
+                let (db, model) = self.resolve(&name);
+                if !self.warehouse.drop_model(&db, &model)? && !if_exists {
+                    return Err(usage(format!(
+                        "DROP MODEL: no model '{model}' in database '{db}'"
+                    )));
+                }
+                Ok(StatementOutput::Done)
+            }
+        }
+    }
+
+    async fn create(
+        &self,
+        name: &TableName,
+        or_replace: bool,
+        if_not_exists: bool,
+        mut options: Vec<(String, String)>,
+        query: &Query,
+    ) -> Result<StatementOutput> {
+        let (db, model_name) = self.resolve(name);
+        let qualified = format!("{db}.{model_name}");
+        if self.warehouse.metastore().database(&db)?.is_none() {
+            return Err(usage(format!(
+                "CREATE MODEL {qualified}: database '{db}' does not exist"
+            )));
+        }
+        if !or_replace
+            && self
+                .warehouse
+                .metastore()
+                .model(&db, &model_name)?
+                .is_some()
+        {
+            return if if_not_exists {
+                Ok(StatementOutput::Done)
+            } else {
+                Err(usage(format!(
+                    "CREATE MODEL: model {qualified} already exists (CREATE OR REPLACE MODEL \
+                     replaces it)"
+                )))
+            };
+        }
+        let position = options.iter().position(|(k, _)| k == "model_type");
+        let model_type = position.map(|i| options.remove(i).1).ok_or_else(|| {
+            usage(format!(
+                "CREATE MODEL {qualified}: OPTIONS must give model_type ('bernoulli', 'fvsbn' \
+                 or 'nade')"
+            ))
+        })?;
+        let train_options = TrainOptions::from_options(&model_type, &options)
+            .map_err(|e| usage(format!("CREATE MODEL {qualified}: {e}")))?;
+        let data = self.training_rows(&qualified, query).await?;
+
+        // Train off the async runtime; dropping this statement (Ctrl-C, a client gone)
+        // cancels the run through the flag, and nothing is stored.
+        let cancel = CancelFlag::default();
+        let _guard = CancelOnDrop(cancel.clone());
+        let mut progress = Progress::new(self.progress_bar, cancel, model_name.clone());
+        let trained = tokio::task::spawn_blocking(move || {
+            let outcome = apiary_models::train(&train_options, &data, &mut progress);
+            progress.finish();
+            outcome
+        })
+        .await
+        .map_err(|e| usage(format!("CREATE MODEL {qualified}: training stopped: {e}")))?
+        .map_err(|e| usage(format!("CREATE MODEL {qualified}: {e}")))?;
+        let (model, report) = trained;
+        let details = details(&model, &report, query);
+        let mode = if or_replace {
+            ModelWrite::Replace
+        } else {
+            ModelWrite::Create
+        };
+        self.warehouse.store_model(
+            &db,
+            &model_name,
+            model.model_type().as_str(),
+            &details.to_string(),
+            &model.to_safetensors(),
+            mode,
+        )?;
+        Ok(summary(&qualified, &model, &report))
+    }
+
+    /// The training query's one column, read as 0/1 vectors.
+    async fn training_rows(&self, qualified: &str, query: &Query) -> Result<BitMatrix> {
+        let statement = DFStatement::Statement(Box::new(Statement::Query(Box::new(query.clone()))));
+        let plan = self.ctx.state().statement_to_plan(statement).await?;
+        let schema = plan.schema().as_arrow().clone();
+        if schema.fields().len() != 1 {
+            return Err(usage(format!(
+                "CREATE MODEL {qualified}: the query must select one column (the vectors), \
+                 not {}",
+                schema.fields().len()
+            )));
+        }
+        let field = schema.field(0);
+        if !is_bit_list(field.data_type()) {
+            return Err(usage(format!(
+                "CREATE MODEL {qualified}: column '{}' is {}; binary models train on \
+                 ARRAY<INT|TINYINT|BOOLEAN> of 0/1",
+                field.name(),
+                field.data_type()
+            )));
+        }
+        let what = format!("CREATE MODEL {qualified}, column '{}'", field.name());
+        let mut stream = self
+            .ctx
+            .execute_logical_plan(plan)
+            .await?
+            .execute_stream()
+            .await?;
+        let mut matrix: Option<BitMatrix> = None;
+        let mut rows_before = 0usize;
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            let column = batch.column(0);
+            append_rows(&what, column, &mut matrix).map_err(|e| {
+                // Row numbers in the message count from the start of the query.
+                usage(renumber(&e.strip_backtrace(), rows_before))
+            })?;
+            rows_before += column.len();
+        }
+        match matrix {
+            Some(m) if m.rows() > 0 && m.n() > 0 => Ok(m),
+            Some(_) => Err(usage(format!(
+                "CREATE MODEL {qualified}: the vectors are empty (length 0)"
+            ))),
+            None => Err(usage(format!(
+                "CREATE MODEL {qualified}: the query returned no rows to train on (NULL rows \
+                 are skipped)"
+            ))),
+        }
+    }
+
+    fn show(&self, db: Option<String>, pattern: Option<String>) -> Result<StatementOutput> {
+        let db = db.unwrap_or_else(|| self.current_database());
+        if self.warehouse.metastore().database(&db)?.is_none() {
+            return Err(usage(format!(
+                "SHOW MODELS: database '{db}' does not exist"
+            )));
+        }
+        let rows = self
+            .warehouse
+            .metastore()
+            .models(&db)?
+            .into_iter()
+            .filter(|m| pattern.as_deref().is_none_or(|p| like_matches(p, &m.name)))
+            .map(|m| {
+                let d: serde_json::Value =
+                    serde_json::from_str(&m.details).unwrap_or(serde_json::Value::Null);
+                vec![
+                    m.name.clone(),
+                    m.model_type.clone(),
+                    d["input"].as_str().unwrap_or_default().to_string(),
+                    d["parameters"]
+                        .as_u64()
+                        .map(|p| p.to_string())
+                        .unwrap_or_default(),
+                    d["validation_nll"]
+                        .as_f64()
+                        .map(|v| format!("{v:.4}"))
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect();
+        Ok(string_rows(
+            &[
+                "model",
+                "model_type",
+                "input",
+                "parameters",
+                "validation_nll",
+            ],
+            rows,
+        ))
+    }
+
+    fn describe(&self, name: &TableName) -> Result<StatementOutput> {
+        let (db, model) = self.resolve(name);
+        let entry = self
+            .warehouse
+            .metastore()
+            .model(&db, &model)?
+            .ok_or_else(|| {
+                usage(format!(
+                    "DESCRIBE MODEL: no model '{model}' in database '{db}'"
+                ))
+            })?;
+        Ok(string_rows(&["property", "value"], describe_rows(&entry)))
+    }
+}
+
+/// `row N` in an input error, counted from the query's first row instead of the batch's.
+fn renumber(message: &str, rows_before: usize) -> String {
+    let Some(at) = message.find(": row ") else {
+        return message.to_string();
+    };
+    let rest = &message[at + 6..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    match digits.parse::<usize>() {
+        Ok(n) => format!(
+            "{}: row {}{}",
+            &message[..at],
+            n + rows_before,
+            &rest[digits.len()..]
+        ),
+        Err(_) => message.to_string(),
+    }
+}
+
+/// What the metastore keeps about a model, for `DESCRIBE MODEL` and `SHOW MODELS`.
+fn details(model: &Model, report: &TrainReport, query: &Query) -> serde_json::Value {
+    let options: serde_json::Map<String, serde_json::Value> = model
+        .options()
+        .to_pairs()
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    json!({
+        "model_type": model.model_type().as_str(),
+        "input": format!("ARRAY<INT> of {} bits", model.input_len()),
+        "input_length": model.input_len(),
+        "parameters": model.param_count(),
+        "options": options,
+        "train_nll": report.train_nll,
+        "validation_nll": report.validation_nll,
+        "epochs_run": report.epochs_run,
+        "best_epoch": report.best_epoch,
+        "training_seconds": report.seconds,
+        "train_rows": report.train_rows,
+        "validation_rows": report.validation_rows,
+        "query": query.to_string(),
+    })
+}
+
+fn describe_rows(entry: &ModelEntry) -> Vec<Vec<String>> {
+    let d: serde_json::Value = serde_json::from_str(&entry.details).unwrap_or_default();
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "NULL".to_string(),
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() => format!("{f:.4}"),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    };
+    let mut rows = vec![
+        vec!["model".into(), format!("{}.{}", entry.db, entry.name)],
+        vec!["model_type".into(), entry.model_type.clone()],
+    ];
+    for key in [
+        "input",
+        "parameters",
+        "train_nll",
+        "validation_nll",
+        "epochs_run",
+        "best_epoch",
+        "training_seconds",
+        "train_rows",
+        "validation_rows",
+    ] {
+        rows.push(vec![key.to_string(), text(&d[key])]);
+    }
+    if let Some(options) = d["options"].as_object() {
+        for (k, v) in options {
+            rows.push(vec![format!("option.{k}"), text(v)]);
+        }
+    }
+    rows.push(vec!["query".into(), text(&d["query"])]);
+    rows.push(vec!["file".into(), entry.file.display().to_string()]);
+    rows
+}
+
+/// `CREATE MODEL`'s answer: one row about the trained model.
+fn summary(qualified: &str, model: &Model, report: &TrainReport) -> StatementOutput {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("model", DataType::Utf8, false),
+        Field::new("model_type", DataType::Utf8, false),
+        Field::new("input_length", DataType::Int64, false),
+        Field::new("parameters", DataType::Int64, false),
+        Field::new("train_nll", DataType::Float64, false),
+        Field::new("validation_nll", DataType::Float64, true),
+        Field::new("epochs", DataType::Int64, false),
+        Field::new("seconds", DataType::Float64, false),
+    ]));
+    let columns: Vec<Arc<dyn Array>> = vec![
+        Arc::new(StringArray::from(vec![qualified.to_string()])),
+        Arc::new(StringArray::from(vec![model.model_type().as_str()])),
+        Arc::new(Int64Array::from(vec![model.input_len() as i64])),
+        Arc::new(Int64Array::from(vec![model.param_count() as i64])),
+        Arc::new(Float64Array::from(vec![report.train_nll])),
+        Arc::new(Float64Array::from(vec![report.validation_nll])),
+        Arc::new(Int64Array::from(vec![report.epochs_run as i64])),
+        Arc::new(Float64Array::from(vec![report.seconds])),
+    ];
+    match RecordBatch::try_new(Arc::clone(&schema), columns)
+        .map_err(datafusion::error::DataFusionError::from)
+        .and_then(|b| MemoryStream::try_new(vec![b], schema, None))
+    {
+        Ok(s) => StatementOutput::Rows(Box::pin(s)),
+        Err(_) => StatementOutput::Done,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renumber;
+
+    #[test]
+    fn row_numbers_count_from_the_query_start() {
+        assert_eq!(
+            renumber(
+                "CREATE MODEL a.b, column 'x': row 3: the vector holds 2",
+                8192
+            ),
+            "CREATE MODEL a.b, column 'x': row 8195: the vector holds 2"
+        );
+        assert_eq!(renumber("no row here", 5), "no row here");
+    }
+}
