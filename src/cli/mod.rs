@@ -67,6 +67,8 @@ async fn run_config(config: Config) -> Result<u8> {
     let warehouse = Arc::new(Warehouse::open(&config.warehouse)?);
     let mut ctx = ApiaryContext::with_warehouse(SessionConfig::new(), warehouse).await?;
     *ctx.variables_mut() = config.variables.clone();
+    // CREATE MODEL draws its progress on a terminal, unless -S asked for results only.
+    ctx.set_progress_bar(!config.silent && std::io::IsTerminal::is_terminal(&std::io::stderr()));
     for (k, v) in &config.settings {
         ctx.execute(&format!("SET {k}={v}")).await?;
     }

@@ -1031,3 +1031,33 @@ async fn cancel_flight_info_stops_a_query() {
     assert!(c.do_get(ticket).await.is_err());
     assert_eq!(query(&mut c, "SELECT 5").await, vec![vec!["5".to_string()]]);
 }
+
+/// Models over Flight SQL: trained by one client, queried by another (no progress bar).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_are_trained_and_queried_over_flight_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let mut c = client(&server, None).await;
+    let created = query(
+        &mut c,
+        "CREATE MODEL d OPTIONS (model_type = 'fvsbn', epochs = 5) AS SELECT pixels FROM digits_train",
+    )
+    .await;
+    assert_eq!(created[0][0], "default.d");
+    assert_eq!(created[0][1], "fvsbn");
+    let mut other = client(&server, None).await;
+    assert_eq!(
+        query(
+            &mut other,
+            "SELECT count(*), min(cardinality(x)) FROM sample('d', 50, 1.0, 2)"
+        )
+        .await,
+        vec![vec!["50".to_string(), "64".to_string()]]
+    );
+    let scored = query(
+        &mut other,
+        "SELECT count(*) FROM digits_test WHERE loglik('d', pixels) < 0",
+    )
+    .await;
+    assert_eq!(scored, vec![vec!["297".to_string()]]);
+}
