@@ -259,4 +259,3 @@ impl<'a> Cursor<'a> {
         self.parser.parse_query().map_err(from_parser)
     }
 }
-

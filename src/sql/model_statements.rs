@@ -264,7 +264,8 @@ mod tests {
         assert!(err("CREATE MODEL m OPTIONS (a = ) AS SELECT 1").contains("option value"));
         assert!(err("CREATE MODEL m AS").contains("Expected"));
         assert!(
-            err("CREATE OR REPLACE MODEL IF NOT EXISTS m AS SELECT 1").contains("cannot be combined")
+            err("CREATE OR REPLACE MODEL IF NOT EXISTS m AS SELECT 1")
+                .contains("cannot be combined")
         );
     }
 }

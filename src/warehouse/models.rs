@@ -177,7 +177,9 @@ impl Warehouse {
         mode: ModelWrite,
     ) -> Result<ModelEntry> {
         if self.metastore().database(db)?.is_none() {
-            return Err(ApiaryError::Usage(format!("database '{db}' does not exist")));
+            return Err(ApiaryError::Usage(format!(
+                "database '{db}' does not exist"
+            )));
         }
         if mode == ModelWrite::Create && self.metastore().model(db, name)?.is_some() {
             return Err(ApiaryError::Usage(format!(
@@ -275,7 +277,10 @@ mod tests {
             wh.store_model("default", "m", "nade", "{}", b"two", ModelWrite::Create)
                 .is_err()
         );
-        assert_eq!(wh.metastore().model("default", "m")?.map(|e| e.file), Some(a.file.clone()));
+        assert_eq!(
+            wh.metastore().model("default", "m")?.map(|e| e.file),
+            Some(a.file.clone())
+        );
         let b = wh.store_model("default", "m", "fvsbn", "{}", b"two", ModelWrite::Replace)?;
         assert!(!a.file.exists() && b.file.exists());
         assert_eq!(wh.metastore().models("default")?.len(), 1);
@@ -307,7 +312,10 @@ mod tests {
             assert_eq!(m.schema_version()?, 1);
         }
         let m = Metastore::open(&path)?;
-        assert_eq!(m.schema_version()?, crate::warehouse::metastore::SCHEMA_VERSION);
+        assert_eq!(
+            m.schema_version()?,
+            crate::warehouse::metastore::SCHEMA_VERSION
+        );
         assert!(m.models("default")?.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())

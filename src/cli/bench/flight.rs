@@ -235,7 +235,10 @@ async fn run_in(args: &FlightArgs, runs: usize, scratch: &std::path::Path) -> Re
     let server = LocalServer::start(Arc::clone(&warehouse)).await?;
     let mut client = server.client().await?;
 
-    println!("stream: {QUERY}, {runs} runs each, alternating; loopback {}", server.address);
+    println!(
+        "stream: {QUERY}, {runs} runs each, alternating; loopback {}",
+        server.address
+    );
     println!(
         "{:<8} {:>12} {:>10} {:>14} {:>10} {:>7}",
         "run", "flight (ms)", "MB/s", "in-proc (ms)", "MB/s", "ratio"
