@@ -6,11 +6,13 @@
 //! apiary bench lateral [--rows N ...]    LATERAL VIEW explode against DataFusion's unnest
 //! apiary bench warehouse [--rows N ...]  INSERT against COPY, and metastore scale
 //! apiary bench flight [--rows N ...]     Flight SQL streaming against in-process, latency
+//! apiary bench models [--rows N ...]     model training, loglik and sampling against PyTorch's numbers
 //! apiary bench position [--rows N ...]   rope over float32 vectors against a copy, in GB/s
 //! ```
 
 pub mod flight;
 pub mod lateral;
+pub mod models;
 pub mod position;
 pub mod warehouse;
 
@@ -20,6 +22,7 @@ use crate::error::Result;
 
 pub use flight::FlightArgs;
 pub use lateral::LateralArgs;
+pub use models::ModelsArgs;
 pub use position::PositionArgs;
 pub use warehouse::WarehouseArgs;
 
@@ -47,6 +50,8 @@ pub enum BenchSuite {
     Warehouse(WarehouseArgs),
     /// Flight SQL result streaming over loopback against in-process, and time to first batch.
     Flight(FlightArgs),
+    /// Generative models: training time and test NLL on the digits, loglik and sampling speed.
+    Models(ModelsArgs),
     /// rope over 1M float32 vectors in a query, in GB/s, against a copy and vec_scale.
     Position(PositionArgs),
 }
@@ -58,6 +63,7 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
         Some(BenchSuite::Lateral(a)) => lateral::run(a).await,
         Some(BenchSuite::Warehouse(a)) => warehouse::run(a).await,
         Some(BenchSuite::Flight(a)) => flight::run(a).await,
+        Some(BenchSuite::Models(a)) => models::run(a).await,
         Some(BenchSuite::Position(a)) => position::run(a).await,
     }
 }

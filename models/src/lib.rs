@@ -1,0 +1,46 @@
+//! Apiary's generative models, pure Rust: autoregressive density models that give exact
+//! log-likelihoods, ancestral samples and completions, trained with AdamW and stored as
+//! safetensors. The SQL side (`CREATE MODEL`, `loglik`, `logprobs`, `sample`, `generate`,
+//! `embed`) calls this crate; it knows nothing of DataFusion.
+//!
+//! Part 1: binary vectors x ∈ {0,1}^n ([`BinaryModel`]: `bernoulli`, `fvsbn`, `nade`).
+//!
+//! ```
+//! use apiary_models::{BitMatrix, NoProgress, TrainOptions, train};
+//!
+//! let mut data = BitMatrix::new(4);
+//! for row in [[1, 1, 0, 0], [0, 0, 1, 1], [1, 1, 0, 0], [0, 0, 1, 1]] {
+//!     data.push_row(&row)?;
+//! }
+//! let options = TrainOptions::from_options("nade", &[("hidden".into(), "8".into())])?;
+//! let (model, report) = train(&options, &data, &mut NoProgress)?;
+//! let model = model.as_binary()?;
+//! let ll = model.loglik(&[1, 1, 0, 0])?;
+//! assert!(ll < 0.0 && report.epochs_run >= 1);
+//! let samples = model.sample(10, 1.0, 42)?;
+//! assert_eq!(samples.rows(), 10);
+//! # Ok::<(), apiary_models::ModelError>(())
+//! ```
+
+mod binary;
+mod bits;
+mod error;
+mod math;
+mod model;
+mod optim;
+mod options;
+mod safetensors;
+mod sampling;
+mod train;
+
+pub use binary::{BinaryModel, MAX_INPUT_LEN, MAX_PARAMS};
+pub use bits::BitMatrix;
+pub use error::{ModelError, Result};
+pub use math::log_sigmoid;
+pub use model::{FORMAT, FORMAT_VERSION, Model};
+pub use options::{MAX_BATCH_SIZE, MAX_EPOCHS, MAX_HIDDEN, ModelType, TrainOptions};
+pub use sampling::{SampleRng, sample_rng};
+pub use train::{EpochProgress, NoProgress, TrainProgress, TrainReport, train};
+
+/// The random-number trait that [`BinaryModel::complete`] draws from (`rand_core` 0.9).
+pub use rand_chacha::rand_core::RngCore;

@@ -1,0 +1,389 @@
+//! The numerical building blocks of every model: exp, sigmoid and log-sigmoid written as plain
+//! arithmetic that the compiler vectorises, and [`with_avx2!`] to compile a kernel twice.
+//!
+//! Everything here uses only `+ - * /`, `sqrt`, comparisons and bit operations on IEEE values,
+//! in a fixed order: results are the same bit for bit on every x86-64 and AArch64 machine,
+//! whichever of the two compilations of a kernel runs (no fused multiply-add, no reordered
+//! sums, no platform `libm`; the few scalar logarithms go through the pure-Rust `libm` crate).
+
+/// Defines a function whose body is compiled twice, for baseline x86-64 and for AVX2, and runs
+/// the AVX2 copy when the CPU has it. The body is generic over an [`Isa`] named in the
+/// signature (`fn name<S>(…)`), through which it reaches the hand-written kernels
+/// ([`Isa::dot`]); everything else it calls must be `#[inline(always)]` to be compiled with AVX2
+/// as well. Both copies give identical results (see the module doc).
+macro_rules! with_avx2 {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident<$isa:ident>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$meta])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn generic<$isa: $crate::math::Isa>($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    generic::<$crate::math::Avx2>($($arg),*)
+                }
+                if $crate::math::has_avx2() {
+                    // SAFETY: the running CPU supports AVX2, checked on the line above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            generic::<$crate::math::Portable>($($arg),*)
+        }
+    };
+}
+pub(crate) use with_avx2;
+
+/// Whether `with_avx2!` functions run their AVX2 copy (tests can force the portable one).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn has_avx2() -> bool {
+    #[cfg(test)]
+    if FORCE_PORTABLE.with(std::cell::Cell::get) {
+        return false;
+    }
+    std::is_x86_feature_detected!("avx2")
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Set by tests on their own thread to run the portable copy of every kernel.
+    pub(crate) static FORCE_PORTABLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The kernels that autovectorisation does not get right (reductions), per instruction set.
+/// Every implementation gives the same bits: the same lanes, added in the same order.
+pub(crate) trait Isa {
+    /// Σ a_i b_i in f32: lane l of [`LANES`] partial sums takes the products i ≡ l mod LANES,
+    /// the tail goes to the first lanes, and the lanes are summed by a fixed tree.
+    fn dot(a: &[f32], b: &[f32]) -> f32;
+}
+
+/// Plain Rust, for any CPU.
+pub(crate) struct Portable;
+
+impl Isa for Portable {
+    #[inline(always)]
+    fn dot(a: &[f32], b: &[f32]) -> f32 {
+        dot(a, b)
+    }
+}
+
+/// AVX2 intrinsics; only instantiated inside `with_avx2!`'s AVX2 copy.
+#[cfg(target_arch = "x86_64")]
+pub(crate) struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Isa for Avx2 {
+    #[inline(always)]
+    fn dot(a: &[f32], b: &[f32]) -> f32 {
+        use std::arch::x86_64::{
+            _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+        };
+        let len = a.len().min(b.len());
+        let full = len / LANES * LANES;
+        let mut acc = [0.0f32; LANES];
+        // SAFETY: `Avx2` is only used in code compiled for AVX2 and run after the CPU was
+        // checked for it (`with_avx2!`); every load reads 8 floats inside a[..full] or
+        // b[..full], every store writes 8 floats inside `acc`.
+        unsafe {
+            let (pa, pb) = (a.as_ptr(), b.as_ptr());
+            let mut s = [_mm256_setzero_ps(); 4];
+            let mut i = 0;
+            while i < full {
+                for (k, sk) in s.iter_mut().enumerate() {
+                    let x = _mm256_loadu_ps(pa.add(i + 8 * k));
+                    let y = _mm256_loadu_ps(pb.add(i + 8 * k));
+                    *sk = _mm256_add_ps(*sk, _mm256_mul_ps(x, y));
+                }
+                i += LANES;
+            }
+            for (k, sk) in s.iter().enumerate() {
+                _mm256_storeu_ps(acc.as_mut_ptr().add(8 * k), *sk);
+            }
+        }
+        dot_finish(acc, &a[full..len], &b[full..len])
+    }
+}
+
+/// Lanes of the partial sums in [`Isa::dot`]: four AVX registers, so that four add chains
+/// overlap.
+const LANES: usize = 32;
+
+/// e^x in f32, within about 2 ulp; `x` is clamped to [-87, 88] (results stay normal and finite).
+#[inline(always)]
+pub(crate) fn exp_f32(x: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let x = x.clamp(-87.0, 88.0);
+    let t = x * LOG2E + MAGIC;
+    let k = t - MAGIC;
+    let r = x - k * LN2_HI - k * LN2_LO;
+    let z = r * r;
+    // Cephes expf's minimax polynomial on |r| ≤ ln 2 / 2.
+    let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
+        + 1.666_666_5e-1)
+        * r
+        + 0.5;
+    let p = p * z + r + 1.0;
+    // 2^k from the low bits of t, which hold 2^22 + k.
+    let scale = f32::from_bits(t.to_bits().wrapping_add(127) << 23);
+    p * scale
+}
+
+/// The logistic function 1 / (1 + e^-x) in f32.
+#[inline(always)]
+pub(crate) fn sigmoid_f32(x: f32) -> f32 {
+    1.0 / (1.0 + exp_f32(-x))
+}
+
+/// e^x in f64 for x ≤ 0, within a few ulp; below -700 it returns e^-700.
+#[inline(always)]
+pub(crate) fn exp_neg_f64(x: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52
+    const LOG2E: f64 = std::f64::consts::LOG2_E;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    let x = x.max(-700.0);
+    let t = x * LOG2E + MAGIC;
+    let k = t - MAGIC;
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    // Taylor series to r^12 / 12! (error below 2e-16 relative for |r| ≤ ln 2 / 2), in
+    // Estrin's scheme: a dependency chain of 5 multiply-adds instead of 12.
+    const C: [f64; 13] = [
+        1.0,
+        1.0,
+        1.0 / 2.0,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5_040.0,
+        1.0 / 40_320.0,
+        1.0 / 362_880.0,
+        1.0 / 3_628_800.0,
+        1.0 / 39_916_800.0,
+        1.0 / 479_001_600.0,
+    ];
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let r8 = r4 * r4;
+    let p0_3 = (C[0] + C[1] * r) + (C[2] + C[3] * r) * r2;
+    let p4_7 = (C[4] + C[5] * r) + (C[6] + C[7] * r) * r2;
+    let p8_12 = ((C[8] + C[9] * r) + (C[10] + C[11] * r) * r2) + C[12] * r4;
+    let p = (p0_3 + p4_7 * r4) + p8_12 * r8;
+    // 2^k from the low bits of t, which hold 2^51 + k (k ≥ -1010 keeps the exponent positive).
+    let scale = f64::from_bits(t.to_bits().wrapping_add(1023) << 52);
+    p * scale
+}
+
+/// log σ(z) = log p(x = 1) for logit `z`, stable for any z; log σ(-z) is log p(x = 0).
+pub fn log_sigmoid(z: f64) -> f64 {
+    z.min(0.0) - libm::log1p(libm::exp(-z.abs()))
+}
+
+/// log p(x_i | x_<i) of bit `x` under logit `z`, computed as in [`log_sigmoid`].
+#[inline]
+pub(crate) fn log_prob_of_bit(z: f64, x: u8) -> f64 {
+    if x == 1 {
+        log_sigmoid(z)
+    } else {
+        log_sigmoid(-z)
+    }
+}
+
+/// σ(z / T) in f64: the probability of a 1 under logit `z` at temperature `t`.
+#[inline(always)]
+pub(crate) fn prob_one(z: f64, t: f64) -> f64 {
+    let z = z / t;
+    let e = exp_neg_f64(-z.abs());
+    if z >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    }
+}
+
+/// Σ_i log p(x_i) for independent bits with logits `z` (f32, widened to f64): the exact
+/// log-likelihood of a row once its conditional logits are known.
+///
+/// Each term is log σ(±z) = x·z − max(z, 0) − log(1 + e^−|z|). The logarithms of up to 256
+/// consecutive terms are taken as one logarithm of their product (each factor lies in (1, 2],
+/// so the product stays finite and exact to ~1e-14): one `log` per 256 positions instead of
+/// one per position. Blocks of 64 positions go through two simple loops that vectorise.
+#[inline(always)]
+pub(crate) fn bits_loglik(z: &[f32], x: &[u8]) -> f64 {
+    const BLOCK: usize = 64;
+    const LANES: usize = 8;
+    let mut linear = [0.0f64; LANES];
+    let mut prod = [1.0f64; LANES];
+    let mut total = 0.0f64;
+    let mut blocks = 0;
+    for (zb, xb) in z.chunks(BLOCK).zip(x.chunks(BLOCK)) {
+        // A short last block leaves its tail neutral (0 and 1).
+        let mut lin = [0.0f64; BLOCK];
+        let mut fac = [1.0f64; BLOCK];
+        for ((l, f), (&zi, &xi)) in lin.iter_mut().zip(fac.iter_mut()).zip(zb.iter().zip(xb)) {
+            let zl = f64::from(zi);
+            *l = zl * f64::from(xi) - zl.max(0.0);
+            *f = 1.0 + exp_neg_f64(-zl.abs());
+        }
+        for (l8, f8) in lin.chunks_exact(LANES).zip(fac.chunks_exact(LANES)) {
+            for k in 0..LANES {
+                linear[k] += l8[k];
+                prod[k] *= f8[k];
+            }
+        }
+        blocks += 1;
+        // 4 blocks: each lane holds 32 factors ≤ 2, all lanes together ≤ 2^256.
+        if blocks == 4 {
+            total -= libm::log(product(&prod));
+            prod = [1.0; LANES];
+            blocks = 0;
+        }
+    }
+    if blocks > 0 {
+        total -= libm::log(product(&prod));
+    }
+    let mut width = LANES / 2;
+    while width > 0 {
+        for k in 0..width {
+            linear[k] += linear[k + width];
+        }
+        width /= 2;
+    }
+    total + linear[0]
+}
+
+/// The product of 8 lanes, in a fixed tree order.
+#[inline(always)]
+fn product(p: &[f64; 8]) -> f64 {
+    ((p[0] * p[4]) * (p[1] * p[5])) * ((p[2] * p[6]) * (p[3] * p[7]))
+}
+
+/// Σ a_i b_i in f32 with [`LANES`] partial sums, added in a fixed order (see [`Isa::dot`]).
+#[inline(always)]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let ac = a.chunks_exact(LANES);
+    let bc = b.chunks_exact(LANES);
+    let (ar, br) = (ac.remainder(), bc.remainder());
+    for (x, y) in ac.zip(bc) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    dot_finish(acc, ar, br)
+}
+
+/// Adds the tail (fewer than [`LANES`] products) to the first lanes, then sums the lanes by a
+/// fixed tree.
+#[inline(always)]
+fn dot_finish(mut acc: [f32; LANES], a: &[f32], b: &[f32]) -> f32 {
+    for (l, (&x, &y)) in a.iter().zip(b).enumerate() {
+        acc[l] += x * y;
+    }
+    let mut width = LANES / 2;
+    while width > 0 {
+        for l in 0..width {
+            acc[l] += acc[l + width];
+        }
+        width /= 2;
+    }
+    acc[0]
+}
+
+/// dst += src.
+#[inline(always)]
+pub(crate) fn add_assign(dst: &mut [f32], src: &[f32]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d += *s;
+    }
+}
+
+/// dst += alpha · src.
+#[inline(always)]
+pub(crate) fn add_scaled(dst: &mut [f32], alpha: f32, src: &[f32]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d += alpha * *s;
+    }
+}
+
+/// out_k = σ(a_k).
+#[inline(always)]
+pub(crate) fn sigmoid_into(a: &[f32], out: &mut [f32]) {
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o = sigmoid_f32(x);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn exp_f32_is_accurate() {
+        let mut worst = 0.0f64;
+        let mut x = -87.0f32;
+        while x < 88.0 {
+            let want = f64::from(x).exp();
+            let got = f64::from(exp_f32(x));
+            worst = worst.max(((got - want) / want).abs());
+            x += 0.001_37;
+        }
+        assert!(worst < 3e-7, "worst relative error {worst}");
+        assert_eq!(exp_f32(-1000.0), exp_f32(-87.0));
+        assert!(exp_f32(1000.0).is_finite());
+    }
+
+    #[test]
+    fn exp_neg_f64_is_accurate() {
+        let mut worst = 0.0f64;
+        let mut x = 0.0f64;
+        while x > -700.0 {
+            let want = x.exp();
+            worst = worst.max(((exp_neg_f64(x) - want) / want).abs());
+            x -= 0.000_731;
+        }
+        assert!(worst < 1e-15, "worst relative error {worst}");
+        assert_eq!(exp_neg_f64(0.0), 1.0);
+        assert!(exp_neg_f64(f64::NEG_INFINITY) > 0.0);
+    }
+
+    #[test]
+    fn bits_loglik_matches_log_sigmoid() {
+        let z: Vec<f32> = (0..700)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.37)
+            .collect();
+        let x: Vec<u8> = (0..700).map(|i| u8::from(i % 3 == 0)).collect();
+        let want: f64 = z
+            .iter()
+            .zip(&x)
+            .map(|(&z, &x)| log_prob_of_bit(f64::from(z), x))
+            .sum();
+        let got = bits_loglik(&z, &x);
+        assert!((got - want).abs() < 1e-11, "{got} vs {want}");
+        // Normalised for one bit: p(1) + p(0) = 1 for any logit.
+        for z in [-40.0f32, -3.5, -1e-3, 0.0, 0.7, 12.0, 80.0] {
+            let s = bits_loglik(&[z], &[1]).exp() + bits_loglik(&[z], &[0]).exp();
+            assert!((s - 1.0).abs() < 1e-15, "{z}: {s}");
+        }
+    }
+
+    #[test]
+    fn dot_and_sigmoid() {
+        let a: Vec<f32> = (0..37).map(|i| i as f32 * 0.25).collect();
+        let b: Vec<f32> = (0..37).map(|i| 1.0 - i as f32 * 0.125).collect();
+        let want: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((dot(&a, &b) - want).abs() < 1e-3);
+        assert!((sigmoid_f32(0.0) - 0.5).abs() < 1e-7);
+        assert!((sigmoid_f32(2.0) - 0.880_797_1).abs() < 1e-6);
+        assert!(sigmoid_f32(-200.0) >= 0.0 && sigmoid_f32(200.0) <= 1.0);
+    }
+}
