@@ -190,23 +190,23 @@ async fn print_table(
         .iter()
         .map(|f| f.data_type().is_numeric())
         .collect();
-    let header: Vec<String> = schema
+    let header: Vec<Vec<String>> = schema
         .fields()
         .iter()
         .map(|f| table_cell(f.name()))
         .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut widths: Vec<usize> = header.iter().map(|h| cell_width(h)).collect();
+    let mut rows: Vec<Vec<Vec<String>>> = Vec::new();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let columns = column_formatters(&batch)?;
         for row in 0..batch.num_rows() {
-            let cells: Vec<String> = columns
+            let cells: Vec<Vec<String>> = columns
                 .iter()
                 .map(|c| table_cell(c.hive_text(row).as_deref().unwrap_or("NULL")))
                 .collect();
             for (width, cell) in widths.iter_mut().zip(&cells) {
-                *width = (*width).max(cell.chars().count());
+                *width = (*width).max(cell_width(cell));
             }
             rows.push(cells);
         }
@@ -233,38 +233,51 @@ async fn print_table(
     Ok(rows.len())
 }
 
-/// One `| a | b |` line of the table.
-fn push_table_row(buf: &mut String, cells: &[String], widths: &[usize], right: &[bool]) {
-    buf.push('|');
-    for ((cell, &width), &right) in cells.iter().zip(widths).zip(right) {
-        let _ = if right {
-            write!(buf, " {cell:>width$} |")
-        } else {
-            write!(buf, " {cell:<width$} |")
-        };
+/// One row of the table, `| a | b |`, as many lines high as its tallest cell.
+fn push_table_row(buf: &mut String, cells: &[Vec<String>], widths: &[usize], right: &[bool]) {
+    let height = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    for line in 0..height {
+        buf.push('|');
+        for ((cell, &width), &right) in cells.iter().zip(widths).zip(right) {
+            let text = cell.get(line).map_or("", String::as_str);
+            let _ = if right {
+                write!(buf, " {text:>width$} |")
+            } else {
+                write!(buf, " {text:<width$} |")
+            };
+        }
+        buf.push('\n');
     }
-    buf.push('\n');
 }
 
-/// A table cell: control characters escaped so a row stays on one line, cut to
-/// [`MAX_CELL_WIDTH`] characters.
-fn table_cell(text: &str) -> String {
-    let mut cell = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => cell.push_str("\\n"),
-            '\r' => cell.push_str("\\r"),
-            '\t' => cell.push_str("\\t"),
-            c => cell.push(c),
-        }
-    }
-    if cell.chars().count() > MAX_CELL_WIDTH {
-        let mut cut: String = cell.chars().take(MAX_CELL_WIDTH - 1).collect();
-        cut.push('…');
-        cut
-    } else {
-        cell
-    }
+/// The widest line of a cell.
+fn cell_width(cell: &[String]) -> usize {
+    cell.iter().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+/// A table cell: one entry per line of the text (a value with newlines, such as a
+/// `render_bits` picture, is drawn on several lines), other control characters escaped, each
+/// line cut to [`MAX_CELL_WIDTH`] characters.
+fn table_cell(text: &str) -> Vec<String> {
+    text.split('\n')
+        .map(|line| {
+            let mut cell = String::with_capacity(line.len());
+            for c in line.chars() {
+                match c {
+                    '\r' => cell.push_str("\\r"),
+                    '\t' => cell.push_str("\\t"),
+                    c => cell.push(c),
+                }
+            }
+            if cell.chars().count() > MAX_CELL_WIDTH {
+                let mut cut: String = cell.chars().take(MAX_CELL_WIDTH - 1).collect();
+                cut.push('…');
+                cut
+            } else {
+                cell
+            }
+        })
+        .collect()
 }
 
 /// Writes `buf` to `out`, flushes, and empties `buf`.

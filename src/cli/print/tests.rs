@@ -389,7 +389,7 @@ async fn json_map_keys_become_strings_and_infinities_null() {
 }
 
 #[tokio::test]
-async fn table_aligns_numbers_right_and_truncates_long_cells() {
+async fn table_aligns_numbers_right_draws_lines_and_truncates_long_cells() {
     let long = "x".repeat(65);
     let batch = RecordBatch::try_from_iter(vec![
         (
@@ -417,7 +417,9 @@ async fn table_aligns_numbers_right_and_truncates_long_cells() {
         border.clone(),
         format!("|   id | {:<60} | score |\n", "name"),
         border.clone(),
-        format!("|    1 | {:<60} |   1.5 |\n", "a\\nb"),
+        // A value with a newline is drawn on two lines of its row.
+        format!("|    1 | {:<60} |   1.5 |\n", "a"),
+        format!("|      | {:<60} |       |\n", "b"),
         format!("|   22 | {:<60} |  NULL |\n", "NULL"),
         format!("| NULL | {}… |  10.0 |\n", "x".repeat(59)),
         border,
