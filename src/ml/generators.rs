@@ -63,6 +63,22 @@ impl ModelContext {
     }
 }
 
+impl ModelContext {
+    /// The binary model a batch's (constant) first argument names, and the name errors give
+    /// the call.
+    fn batch_model(&self, what: &str, args: &[ArrayRef]) -> Result<(Arc<BinaryModelRef>, String)> {
+        let name = args
+            .first()
+            .ok_or_else(|| DataFusionError::Plan(format!("{what}: no model argument")))?;
+        let (loaded, model) = self.binary(what, &ScalarValue::try_from_array(name, 0)?)?;
+        let what = format!(
+            "{what} with model {}.{}",
+            loaded.entry.db, loaded.entry.name
+        );
+        Ok((model, what))
+    }
+}
+
 /// A loaded model known to be binary.
 struct BinaryModelRef(Arc<apiary_models::Model>);
 
@@ -143,15 +159,9 @@ impl Generator for LogProbs {
         max_rows: usize,
     ) -> Result<GeneratedRows> {
         const WHAT: &str = "logprobs(model, x)";
-        let (loaded, model) = self
-            .0
-            .binary(WHAT, &ScalarValue::try_from_array(&args[0], 0)?)?;
+        let (model, what) = self.0.batch_model(WHAT, args)?;
         let model = model.get()?;
         let n = model.input_len();
-        let what = format!(
-            "{WHAT} with model {}.{}",
-            loaded.entry.db, loaded.entry.name
-        );
         // The rows from the cursor on, read once; `k` counts the non-NULL ones.
         let first = cursor.row;
         let rest = args[1].slice(first, num_rows - first);
@@ -308,15 +318,9 @@ impl Generator for Generate {
         max_rows: usize,
     ) -> Result<GeneratedRows> {
         const WHAT: &str = "generate(model, prefix, n [, temperature [, seed]])";
-        let (loaded, model) = self
-            .0
-            .binary(WHAT, &ScalarValue::try_from_array(&args[0], 0)?)?;
+        let (model, what) = self.0.batch_model(WHAT, args)?;
         let model = model.get()?;
         let width = model.input_len();
-        let what = format!(
-            "{WHAT} with model {}.{}",
-            loaded.entry.db, loaded.entry.name
-        );
         let unseeded: u64 = rand::random();
         let mut row_ids = Vec::new();
         let mut sample_ids = Vec::new();
