@@ -225,25 +225,32 @@ fn rope_typed<T: CachedAngles>(
 }
 
 /// Pairs (x[2i], x[2i+1]).
-#[inline(always)]
+///
+/// Kept out of line, with every slice cut to its length first, so that LLVM sees one plain
+/// loop and vectorizes it four pairs at a time (inlined into the row loop it settled for one
+/// pair per iteration: 2.5x slower).
+#[inline(never)]
 fn rotate_interleaved<T: CachedAngles>(x: &[T], y: &mut [T], cos: &[T], sin: &[T]) {
-    for ((y, x), (&c, &s)) in y
-        .chunks_exact_mut(2)
-        .zip(x.chunks_exact(2))
-        .zip(cos.iter().zip(sin))
-    {
-        let (a, b) = (x[0], x[1]);
-        y[0] = a * c - b * s;
-        y[1] = a * s + b * c;
+    let half = cos.len().min(sin.len()).min(x.len() / 2).min(y.len() / 2);
+    let (x, y, cos, sin) = (
+        &x[..2 * half],
+        &mut y[..2 * half],
+        &cos[..half],
+        &sin[..half],
+    );
+    for i in 0..half {
+        let (a, b, c, s) = (x[2 * i], x[2 * i + 1], cos[i], sin[i]);
+        y[2 * i] = a * c - b * s;
+        y[2 * i + 1] = a * s + b * c;
     }
 }
 
 /// Pairs (x[i], x[i+d/2]).
-#[inline(always)]
+#[inline(never)]
 fn rotate_half<T: CachedAngles>(x: &[T], y: &mut [T], cos: &[T], sin: &[T]) {
-    let half = cos.len();
-    let (xa, xb) = x.split_at(half);
-    let (ya, yb) = y.split_at_mut(half);
+    let half = cos.len().min(sin.len()).min(x.len() / 2).min(y.len() / 2);
+    let (xa, xb) = x[..2 * half].split_at(half);
+    let (ya, yb) = y[..2 * half].split_at_mut(half);
     for (((ya, yb), (&a, &b)), (&c, &s)) in ya
         .iter_mut()
         .zip(yb.iter_mut())
