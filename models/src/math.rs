@@ -1,13 +1,15 @@
 //! The numerical building blocks of every model: exp, sigmoid and log-sigmoid written as plain
 //! arithmetic that the compiler vectorises, and [`with_avx2!`] to compile a kernel twice.
 //!
-//! Everything here uses only `+ - * /`, `sqrt`, comparisons and bit operations on IEEE values,
-//! in a fixed order: results are the same bit for bit on every x86-64 and AArch64 machine,
-//! whichever of the two compilations of a kernel runs (no fused multiply-add, no reordered
-//! sums, no platform `libm`; the few scalar logarithms go through the pure-Rust `libm` crate).
+//! Everything here uses only `+ - * /`, fused multiply-add (`mul_add`, always rounded once),
+//! `sqrt`, comparisons and bit operations on IEEE values, in a fixed order: results are the
+//! same bit for bit on every x86-64 and AArch64 machine, whichever of the two compilations of a
+//! kernel runs (no reordered sums, no platform `libm`; the few scalar logarithms go through the
+//! pure-Rust `libm` crate). The price: on an x86-64 CPU without FMA (before 2013) the portable
+//! copy computes each `mul_add` in software and is many times slower.
 
-/// Defines a function whose body is compiled twice, for baseline x86-64 and for AVX2, and runs
-/// the AVX2 copy when the CPU has it. The body is generic over an [`Isa`] named in the
+/// Defines a function whose body is compiled twice, for baseline x86-64 and for AVX2 with FMA,
+/// and runs the AVX2 copy when the CPU has both. The body is generic over an [`Isa`] named in the
 /// signature (`fn name<S>(…)`), through which it reaches the hand-written kernels
 /// ([`Isa::dot`]); everything else it calls must be `#[inline(always)]` to be compiled with AVX2
 /// as well. Both copies give identical results (see the module doc).
@@ -21,13 +23,13 @@ macro_rules! with_avx2 {
             fn generic<$isa: $crate::math::Isa>($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx2")]
+                #[target_feature(enable = "avx2,fma")]
                 #[allow(clippy::too_many_arguments)]
                 fn avx2($($arg: $ty),*) $(-> $ret)? {
                     generic::<$crate::math::Avx2>($($arg),*)
                 }
                 if $crate::math::has_avx2() {
-                    // SAFETY: the running CPU supports AVX2, checked on the line above.
+                    // SAFETY: the running CPU supports AVX2 and FMA, checked on the line above.
                     return unsafe { avx2($($arg),*) };
                 }
             }
@@ -37,7 +39,7 @@ macro_rules! with_avx2 {
 }
 pub(crate) use with_avx2;
 
-/// Whether `with_avx2!` functions run their AVX2 copy (tests can force the portable one).
+/// Whether `with_avx2!` functions run their AVX2 + FMA copy (tests can force the portable one).
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub(crate) fn has_avx2() -> bool {
@@ -45,7 +47,7 @@ pub(crate) fn has_avx2() -> bool {
     if FORCE_PORTABLE.with(std::cell::Cell::get) {
         return false;
     }
-    std::is_x86_feature_detected!("avx2")
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
 #[cfg(test)]
@@ -72,7 +74,7 @@ impl Isa for Portable {
     }
 }
 
-/// AVX2 intrinsics; only instantiated inside `with_avx2!`'s AVX2 copy.
+/// AVX2 and FMA intrinsics; only instantiated inside `with_avx2!`'s AVX2 copy.
 #[cfg(target_arch = "x86_64")]
 pub(crate) struct Avx2;
 
@@ -81,13 +83,13 @@ impl Isa for Avx2 {
     #[inline(always)]
     fn dot(a: &[f32], b: &[f32]) -> f32 {
         use std::arch::x86_64::{
-            _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+            _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_setzero_ps, _mm256_storeu_ps,
         };
         let len = a.len().min(b.len());
         let full = len / LANES * LANES;
         let mut acc = [0.0f32; LANES];
-        // SAFETY: `Avx2` is only used in code compiled for AVX2 and run after the CPU was
-        // checked for it (`with_avx2!`); every load reads 8 floats inside a[..full] or
+        // SAFETY: `Avx2` is only used in code compiled for AVX2 and FMA and run after the CPU
+        // was checked for both (`with_avx2!`); every load reads 8 floats inside a[..full] or
         // b[..full], every store writes 8 floats inside `acc`.
         unsafe {
             let (pa, pb) = (a.as_ptr(), b.as_ptr());
@@ -97,7 +99,7 @@ impl Isa for Avx2 {
                 for (k, sk) in s.iter_mut().enumerate() {
                     let x = _mm256_loadu_ps(pa.add(i + 8 * k));
                     let y = _mm256_loadu_ps(pb.add(i + 8 * k));
-                    *sk = _mm256_add_ps(*sk, _mm256_mul_ps(x, y));
+                    *sk = _mm256_fmadd_ps(x, y, *sk);
                 }
                 i += LANES;
             }
@@ -121,16 +123,17 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
     let x = x.clamp(-87.0, 88.0);
-    let t = x * LOG2E + MAGIC;
+    let t = x.mul_add(LOG2E, MAGIC);
     let k = t - MAGIC;
-    let r = x - k * LN2_HI - k * LN2_LO;
+    let r = k.mul_add(-LN2_LO, k.mul_add(-LN2_HI, x));
     let z = r * r;
     // Cephes expf's minimax polynomial on |r| ≤ ln 2 / 2.
-    let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
-        + 1.666_666_5e-1)
-        * r
-        + 0.5;
-    let p = p * z + r + 1.0;
+    let mut p = 1.987_569_2e-4f32.mul_add(r, 1.398_199_9e-3);
+    p = p.mul_add(r, 8.333_452e-3);
+    p = p.mul_add(r, 4.166_579_6e-2);
+    p = p.mul_add(r, 1.666_666_5e-1);
+    p = p.mul_add(r, 0.5);
+    let p = p.mul_add(z, r) + 1.0;
     // 2^k from the low bits of t, which hold 2^22 + k.
     let scale = f32::from_bits(t.to_bits().wrapping_add(127) << 23);
     p * scale
@@ -150,9 +153,9 @@ pub(crate) fn exp_neg_f64(x: f64) -> f64 {
     const LN2_HI: f64 = 6.931_471_803_691_238e-1;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let x = x.max(-700.0);
-    let t = x * LOG2E + MAGIC;
+    let t = x.mul_add(LOG2E, MAGIC);
     let k = t - MAGIC;
-    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let r = k.mul_add(-LN2_LO, k.mul_add(-LN2_HI, x));
     // Taylor series to r^12 / 12! (error below 2e-16 relative for |r| ≤ ln 2 / 2), in
     // Estrin's scheme: a dependency chain of 5 multiply-adds instead of 12.
     const C: [f64; 13] = [
@@ -173,10 +176,11 @@ pub(crate) fn exp_neg_f64(x: f64) -> f64 {
     let r2 = r * r;
     let r4 = r2 * r2;
     let r8 = r4 * r4;
-    let p0_3 = (C[0] + C[1] * r) + (C[2] + C[3] * r) * r2;
-    let p4_7 = (C[4] + C[5] * r) + (C[6] + C[7] * r) * r2;
-    let p8_12 = ((C[8] + C[9] * r) + (C[10] + C[11] * r) * r2) + C[12] * r4;
-    let p = (p0_3 + p4_7 * r4) + p8_12 * r8;
+    let pair = |a: f64, b: f64| b.mul_add(r, a);
+    let p0_3 = pair(C[2], C[3]).mul_add(r2, pair(C[0], C[1]));
+    let p4_7 = pair(C[6], C[7]).mul_add(r2, pair(C[4], C[5]));
+    let p8_12 = C[12].mul_add(r4, pair(C[10], C[11]).mul_add(r2, pair(C[8], C[9])));
+    let p = p8_12.mul_add(r8, p4_7.mul_add(r4, p0_3));
     // 2^k from the low bits of t, which hold 2^51 + k (k ≥ -1010 keeps the exponent positive).
     let scale = f64::from_bits(t.to_bits().wrapping_add(1023) << 52);
     p * scale
@@ -275,7 +279,7 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let (ar, br) = (ac.remainder(), bc.remainder());
     for (x, y) in ac.zip(bc) {
         for l in 0..LANES {
-            acc[l] += x[l] * y[l];
+            acc[l] = x[l].mul_add(y[l], acc[l]);
         }
     }
     dot_finish(acc, ar, br)
@@ -286,7 +290,7 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[inline(always)]
 fn dot_finish(mut acc: [f32; LANES], a: &[f32], b: &[f32]) -> f32 {
     for (l, (&x, &y)) in a.iter().zip(b).enumerate() {
-        acc[l] += x * y;
+        acc[l] = x.mul_add(y, acc[l]);
     }
     let mut width = LANES / 2;
     while width > 0 {
@@ -306,11 +310,11 @@ pub(crate) fn add_assign(dst: &mut [f32], src: &[f32]) {
     }
 }
 
-/// dst += alpha · src.
+/// dst += alpha · src (fused).
 #[inline(always)]
 pub(crate) fn add_scaled(dst: &mut [f32], alpha: f32, src: &[f32]) {
     for (d, s) in dst.iter_mut().zip(src) {
-        *d += alpha * *s;
+        *d = alpha.mul_add(*s, *d);
     }
 }
 

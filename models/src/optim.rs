@@ -13,7 +13,9 @@ const EPS: f32 = 1e-8;
 pub(crate) struct AdamW {
     m: Vec<f32>,
     v: Vec<f32>,
-    step: i32,
+    /// β1^t and β2^t after t steps (products, not `powi`, for the same bits everywhere).
+    beta1_t: f64,
+    beta2_t: f64,
 }
 
 impl AdamW {
@@ -22,7 +24,8 @@ impl AdamW {
         Self {
             m: vec![0.0; len],
             v: vec![0.0; len],
-            step: 0,
+            beta1_t: 1.0,
+            beta2_t: 1.0,
         }
     }
 
@@ -35,9 +38,10 @@ impl AdamW {
         weight_decay: f64,
         decayed: Range<usize>,
     ) {
-        self.step = self.step.saturating_add(1);
-        let bc1 = 1.0 - BETA1.powi(self.step);
-        let bc2 = 1.0 - BETA2.powi(self.step);
+        self.beta1_t *= BETA1;
+        self.beta2_t *= BETA2;
+        let bc1 = 1.0 - self.beta1_t;
+        let bc2 = 1.0 - self.beta2_t;
         if weight_decay > 0.0 {
             let keep = (1.0 - lr * weight_decay) as f32;
             for p in &mut params[decayed] {

@@ -4,6 +4,7 @@
 mod bad_input;
 mod normalization;
 mod persistence;
+mod quality;
 mod sampling;
 
 use apiary_models::{BinaryModel, BitMatrix, Model, ModelType, NoProgress, TrainOptions, train};

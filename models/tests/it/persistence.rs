@@ -30,7 +30,10 @@ fn round_trip_keeps_every_bit() {
 
 #[test]
 fn untrained_models_round_trip_without_a_report() {
-    for model in crate::untrained_models(7) {
+    for model in crate::untrained_models(7)
+        .into_iter()
+        .chain(crate::untrained_models(1))
+    {
         let model = Model::from(model);
         let back = Model::from_safetensors(&model.to_safetensors()).unwrap();
         assert_eq!(back, model);
