@@ -62,6 +62,10 @@ pub(crate) trait Isa {
     /// Σ a_i b_i in f32: lane l of [`LANES`] partial sums takes the products i ≡ l mod LANES,
     /// the tail goes to the first lanes, and the lanes are summed by a fixed tree.
     fn dot(a: &[f32], b: &[f32]) -> f32;
+
+    /// Σ_i log p(x_i) for independent bits with logits z: see [`bits_loglik`], whose lanes
+    /// and order every implementation follows.
+    fn bits_loglik(z: &[f32], x: &[u8]) -> f64;
 }
 
 /// Plain Rust, for any CPU.
@@ -71,6 +75,11 @@ impl Isa for Portable {
     #[inline(always)]
     fn dot(a: &[f32], b: &[f32]) -> f32 {
         dot(a, b)
+    }
+
+    #[inline(always)]
+    fn bits_loglik(z: &[f32], x: &[u8]) -> f64 {
+        bits_loglik(z, x)
     }
 }
 
@@ -109,6 +118,117 @@ impl Isa for Avx2 {
         }
         dot_finish(acc, &a[full..len], &b[full..len])
     }
+
+    #[inline(always)]
+    fn bits_loglik(z: &[f32], x: &[u8]) -> f64 {
+        use std::arch::x86_64::{
+            __m256d, _mm_cvtepu8_epi32, _mm_cvtsi32_si128, _mm_loadu_ps, _mm256_add_epi64,
+            _mm256_add_pd, _mm256_blendv_pd, _mm256_castpd_si256, _mm256_castsi256_pd,
+            _mm256_cvtepi32_pd, _mm256_cvtps_pd, _mm256_fmadd_pd, _mm256_max_pd, _mm256_mul_pd,
+            _mm256_or_pd, _mm256_set_pd, _mm256_set1_epi64x, _mm256_set1_pd, _mm256_setzero_pd,
+            _mm256_slli_epi64, _mm256_storeu_pd, _mm256_sub_pd,
+        };
+        /// lin and fac of 4 positions, as the portable loop's two lines compute them.
+        #[inline(always)]
+        fn four(z: __m256d, x: __m256d) -> (__m256d, __m256d) {
+            // SAFETY: only reached from `Avx2::bits_loglik` (AVX2 and FMA checked).
+            unsafe {
+                let sign = _mm256_set1_pd(-0.0);
+                let lin = _mm256_sub_pd(_mm256_mul_pd(z, x), _mm256_max_pd(z, _mm256_setzero_pd()));
+                let neg_abs = _mm256_or_pd(z, sign);
+                // exp_neg_f64, step by step.
+                let v = _mm256_max_pd(neg_abs, _mm256_set1_pd(-700.0));
+                let magic = _mm256_set1_pd(EXP_MAGIC);
+                let t = _mm256_fmadd_pd(v, _mm256_set1_pd(std::f64::consts::LOG2_E), magic);
+                let k = _mm256_sub_pd(t, magic);
+                let r = _mm256_fmadd_pd(k, _mm256_set1_pd(-LN2_HI), v);
+                let r = _mm256_fmadd_pd(k, _mm256_set1_pd(-LN2_LO), r);
+                let c = |i: usize| _mm256_set1_pd(EXP_TAYLOR[i]);
+                let pair = |a: usize| _mm256_fmadd_pd(c(a + 1), r, c(a));
+                let r2 = _mm256_mul_pd(r, r);
+                let r4 = _mm256_mul_pd(r2, r2);
+                let r8 = _mm256_mul_pd(r4, r4);
+                let p0_3 = _mm256_fmadd_pd(pair(2), r2, pair(0));
+                let p4_7 = _mm256_fmadd_pd(pair(6), r2, pair(4));
+                let p8_12 = _mm256_fmadd_pd(c(12), r4, _mm256_fmadd_pd(pair(10), r2, pair(8)));
+                let p = _mm256_fmadd_pd(p8_12, r8, _mm256_fmadd_pd(p4_7, r4, p0_3));
+                let bits = _mm256_slli_epi64(
+                    _mm256_add_epi64(_mm256_castpd_si256(t), _mm256_set1_epi64x(1023)),
+                    52,
+                );
+                let e = _mm256_mul_pd(p, _mm256_castsi256_pd(bits));
+                (lin, _mm256_add_pd(_mm256_set1_pd(1.0), e))
+            }
+        }
+        let n = z.len().min(x.len());
+        let full = n / 8 * 8;
+        let mut total = 0.0f64;
+        let mut linear = [0.0f64; 8];
+        // SAFETY: `Avx2` runs only on CPUs with AVX2 and FMA (`with_avx2!`); loads read 8
+        // floats of z[..full] (two times 4), 4 bytes of x[..full] at a time, or the local
+        // padded arrays; stores write into the local 8-lane arrays.
+        unsafe {
+            let (mut lin_a, mut lin_b) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+            let (mut prod_a, mut prod_b) = (_mm256_set1_pd(1.0), _mm256_set1_pd(1.0));
+            let load_x4 = |p: *const u8| {
+                let word = i32::from_le_bytes([*p, *p.add(1), *p.add(2), *p.add(3)]);
+                _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(word)))
+            };
+            let flush = |total: &mut f64, pa: &mut __m256d, pb: &mut __m256d| {
+                let mut p = [0.0f64; 8];
+                _mm256_storeu_pd(p.as_mut_ptr(), *pa);
+                _mm256_storeu_pd(p.as_mut_ptr().add(4), *pb);
+                *total -= libm::log(product(&p));
+                *pa = _mm256_set1_pd(1.0);
+                *pb = _mm256_set1_pd(1.0);
+            };
+            let mut chunks = 0;
+            let mut i = 0;
+            while i < full {
+                let za = _mm256_cvtps_pd(_mm_loadu_ps(z.as_ptr().add(i)));
+                let zb = _mm256_cvtps_pd(_mm_loadu_ps(z.as_ptr().add(i + 4)));
+                let (la, fa) = four(za, load_x4(x.as_ptr().add(i)));
+                let (lb, fb) = four(zb, load_x4(x.as_ptr().add(i + 4)));
+                lin_a = _mm256_add_pd(lin_a, la);
+                lin_b = _mm256_add_pd(lin_b, lb);
+                prod_a = _mm256_mul_pd(prod_a, fa);
+                prod_b = _mm256_mul_pd(prod_b, fb);
+                i += 8;
+                chunks += 1;
+                // 256 positions: 32 factors ≤ 2 per lane (as the portable 4 blocks of 64).
+                if chunks == 32 {
+                    flush(&mut total, &mut prod_a, &mut prod_b);
+                    chunks = 0;
+                }
+            }
+            if full < n {
+                // The portable loop leaves a short block's missing lanes at 0 and 1.
+                let mut zt = [0.0f32; 8];
+                let mut xt = [0u8; 8];
+                zt[..n - full].copy_from_slice(&z[full..n]);
+                xt[..n - full].copy_from_slice(&x[full..n]);
+                let live = |lane: usize| if lane < n - full { -1.0 } else { 0.0 };
+                let mask_a = _mm256_set_pd(live(3), live(2), live(1), live(0));
+                let mask_b = _mm256_set_pd(live(7), live(6), live(5), live(4));
+                let za = _mm256_cvtps_pd(_mm_loadu_ps(zt.as_ptr()));
+                let zb = _mm256_cvtps_pd(_mm_loadu_ps(zt.as_ptr().add(4)));
+                let (la, fa) = four(za, load_x4(xt.as_ptr()));
+                let (lb, fb) = four(zb, load_x4(xt.as_ptr().add(4)));
+                let (zero, one) = (_mm256_setzero_pd(), _mm256_set1_pd(1.0));
+                lin_a = _mm256_add_pd(lin_a, _mm256_blendv_pd(zero, la, mask_a));
+                lin_b = _mm256_add_pd(lin_b, _mm256_blendv_pd(zero, lb, mask_b));
+                prod_a = _mm256_mul_pd(prod_a, _mm256_blendv_pd(one, fa, mask_a));
+                prod_b = _mm256_mul_pd(prod_b, _mm256_blendv_pd(one, fb, mask_b));
+                chunks += 1;
+            }
+            if chunks > 0 {
+                flush(&mut total, &mut prod_a, &mut prod_b);
+            }
+            _mm256_storeu_pd(linear.as_mut_ptr(), lin_a);
+            _mm256_storeu_pd(linear.as_mut_ptr().add(4), lin_b);
+        }
+        finish_linear(total, linear)
+    }
 }
 
 /// Lanes of the partial sums in [`Isa::dot`]: four AVX registers, so that four add chains
@@ -145,41 +265,45 @@ pub(crate) fn sigmoid_f32(x: f32) -> f32 {
     1.0 / (1.0 + exp_f32(-x))
 }
 
+/// 1.5 · 2^52: adding it to a double rounds it to an integer.
+const EXP_MAGIC: f64 = 6_755_399_441_055_744.0;
+/// ln 2 in two parts (Cody & Waite), for exact k · ln 2 with |k| < 2^11.
+const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+/// 1 / k! for k = 0 … 12.
+const EXP_TAYLOR: [f64; 13] = [
+    1.0,
+    1.0,
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5_040.0,
+    1.0 / 40_320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+];
+
 /// e^x in f64 for x ≤ 0, within a few ulp; below -700 it returns e^-700.
 #[inline(always)]
 pub(crate) fn exp_neg_f64(x: f64) -> f64 {
-    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52
-    const LOG2E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let x = x.max(-700.0);
-    let t = x.mul_add(LOG2E, MAGIC);
-    let k = t - MAGIC;
+    let t = x.mul_add(std::f64::consts::LOG2_E, EXP_MAGIC);
+    let k = t - EXP_MAGIC;
     let r = k.mul_add(-LN2_LO, k.mul_add(-LN2_HI, x));
     // Taylor series to r^12 / 12! (error below 2e-16 relative for |r| ≤ ln 2 / 2), in
     // Estrin's scheme: a dependency chain of 5 multiply-adds instead of 12.
-    const C: [f64; 13] = [
-        1.0,
-        1.0,
-        1.0 / 2.0,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5_040.0,
-        1.0 / 40_320.0,
-        1.0 / 362_880.0,
-        1.0 / 3_628_800.0,
-        1.0 / 39_916_800.0,
-        1.0 / 479_001_600.0,
-    ];
+    let c = EXP_TAYLOR;
+    let pair = |a: usize| c[a + 1].mul_add(r, c[a]);
     let r2 = r * r;
     let r4 = r2 * r2;
     let r8 = r4 * r4;
-    let pair = |a: f64, b: f64| b.mul_add(r, a);
-    let p0_3 = pair(C[2], C[3]).mul_add(r2, pair(C[0], C[1]));
-    let p4_7 = pair(C[6], C[7]).mul_add(r2, pair(C[4], C[5]));
-    let p8_12 = C[12].mul_add(r4, pair(C[10], C[11]).mul_add(r2, pair(C[8], C[9])));
+    let p0_3 = pair(2).mul_add(r2, pair(0));
+    let p4_7 = pair(6).mul_add(r2, pair(4));
+    let p8_12 = c[12].mul_add(r4, pair(10).mul_add(r2, pair(8)));
     let p = p8_12.mul_add(r8, p4_7.mul_add(r4, p0_3));
     // 2^k from the low bits of t, which hold 2^51 + k (k ≥ -1010 keeps the exponent positive).
     let scale = f64::from_bits(t.to_bits().wrapping_add(1023) << 52);
@@ -234,7 +358,7 @@ pub(crate) fn bits_loglik(z: &[f32], x: &[u8]) -> f64 {
         let mut fac = [1.0f64; BLOCK];
         for ((l, f), (&zi, &xi)) in lin.iter_mut().zip(fac.iter_mut()).zip(zb.iter().zip(xb)) {
             let zl = f64::from(zi);
-            *l = zl * f64::from(xi) - zl.max(0.0);
+            *l = zl * f64::from(xi) - if zl > 0.0 { zl } else { 0.0 };
             *f = 1.0 + exp_neg_f64(-zl.abs());
         }
         for (l8, f8) in lin.chunks_exact(LANES).zip(fac.chunks_exact(LANES)) {
@@ -254,7 +378,13 @@ pub(crate) fn bits_loglik(z: &[f32], x: &[u8]) -> f64 {
     if blocks > 0 {
         total -= libm::log(product(&prod));
     }
-    let mut width = LANES / 2;
+    finish_linear(total, linear)
+}
+
+/// total + the 8 linear lanes, summed by a fixed tree.
+#[inline(always)]
+fn finish_linear(total: f64, mut linear: [f64; 8]) -> f64 {
+    let mut width = 4;
     while width > 0 {
         for k in 0..width {
             linear[k] += linear[k + width];

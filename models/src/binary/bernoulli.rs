@@ -66,7 +66,7 @@ with_avx2! {
     /// log p(row) for each row of `rows` into `out`.
     fn bernoulli_loglik_rows<S>(n: usize, b: &[f32], rows: &[u8], out: &mut [f64]) {
         for (row, o) in rows.chunks_exact(n).zip(out.iter_mut()) {
-            *o = bits_loglik(b, row);
+            *o = S::bits_loglik(b, row);
         }
     }
 }

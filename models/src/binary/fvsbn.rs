@@ -9,7 +9,7 @@
 
 use rand_chacha::rand_core::RngCore;
 
-use crate::math::{add_assign, bits_loglik, prob_one, sigmoid_f32, with_avx2};
+use crate::math::{add_assign, prob_one, sigmoid_f32, with_avx2};
 use crate::sampling::{uniform, uniform_f32};
 
 /// Columns are padded to multiples of this many floats.
@@ -244,7 +244,7 @@ with_avx2! {
         let mut ones = vec![0u32; n];
         for (row, o) in rows.chunks_exact(n).zip(out.iter_mut()) {
             logits_into(n, first, offset, params, row, &mut z, &mut ones);
-            *o = bits_loglik(&z[..n], row);
+            *o = S::bits_loglik(&z[..n], row);
         }
     }
 }
@@ -293,7 +293,7 @@ with_avx2! {
         let (gb, gw) = grad.split_at_mut(n);
         for row in rows.chunks_exact(n) {
             let count = logits_into(n, first, offset, params, row, &mut z, &mut ones);
-            nll -= bits_loglik(&z[..n], row);
+            nll -= S::bits_loglik(&z[..n], row);
             // ∂(−log p)/∂z_i = σ(z_i) − x_i, reused in z (0 in the padding).
             for (zi, &xi) in z.iter_mut().zip(row) {
                 *zi = sigmoid_f32(*zi) - f32::from(xi);

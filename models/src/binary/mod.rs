@@ -512,29 +512,31 @@ mod tests {
             f();
             crate::math::FORCE_PORTABLE.with(|p| p.set(false));
         };
-        let n = 37;
-        let mut rng = sample_rng(9, 9);
-        let rows: Vec<u8> = (0..n * 50)
-            .map(|_| u8::from(rng.next_u32().is_multiple_of(3)))
-            .collect();
-        for t in ModelType::ALL {
-            // 45 hidden units: one full chunk of dot lanes and a tail.
-            let net = random_net_hidden(t, n, 45, 2);
-            let run = || {
-                let mut ll = vec![0.0; 50];
-                net.loglik_rows(&rows, &mut ll);
-                let mut grad = vec![0.0f32; net.params().len()];
-                let nll = net.grad_rows(&rows, &mut grad);
-                let mut x = vec![0u8; n];
-                net.complete(&mut x, 3, 0.7, &mut sample_rng(1, 2));
-                let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-                let gbits = grad.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-                (bits(&ll), nll.to_bits(), gbits, x)
-            };
-            let fast = run();
-            let mut slow = None;
-            portable(&mut || slow = Some(run()));
-            assert!(slow.as_ref() == Some(&fast), "{t}");
+        // 37 bits: a tail after the 8-lane chunks; 300: more than one 256-position product.
+        for n in [37, 300] {
+            let mut rng = sample_rng(9, 9);
+            let rows: Vec<u8> = (0..n * 50)
+                .map(|_| u8::from(rng.next_u32().is_multiple_of(3)))
+                .collect();
+            for t in ModelType::ALL {
+                // 45 hidden units: one full chunk of dot lanes and a tail.
+                let net = random_net_hidden(t, n, 45, 2);
+                let run = || {
+                    let mut ll = vec![0.0; 50];
+                    net.loglik_rows(&rows, &mut ll);
+                    let mut grad = vec![0.0f32; net.params().len()];
+                    let nll = net.grad_rows(&rows, &mut grad);
+                    let mut x = vec![0u8; n];
+                    net.complete(&mut x, 3, 0.7, &mut sample_rng(1, 2));
+                    let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                    let gbits = grad.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                    (bits(&ll), nll.to_bits(), gbits, x)
+                };
+                let fast = run();
+                let mut slow = None;
+                portable(&mut || slow = Some(run()));
+                assert!(slow.as_ref() == Some(&fast), "{t}, n = {n}");
+            }
         }
     }
 }

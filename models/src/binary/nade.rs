@@ -12,9 +12,7 @@
 
 use rand_chacha::rand_core::RngCore;
 
-use crate::math::{
-    add_assign, add_scaled, bits_loglik, prob_one, sigmoid_f32, sigmoid_into, with_avx2,
-};
+use crate::math::{add_assign, add_scaled, prob_one, sigmoid_f32, sigmoid_into, with_avx2};
 use crate::sampling::{uniform, uniform_f32};
 
 /// The NADE's sizes and weights.
@@ -142,7 +140,7 @@ with_avx2! {
                     add_sigmoid(&mut a, &w[i * hd..(i + 1) * hd], &mut h);
                 }
             }
-            *o = bits_loglik(&z, row);
+            *o = S::bits_loglik(&z, row);
         }
     }
 }
@@ -250,7 +248,7 @@ with_avx2! {
                     add_sigmoid(&mut a, &w[(i) * hd..(i + 1) * hd], &mut hs[seg * hd..(seg + 1) * hd]);
                 }
             }
-            nll -= bits_loglik(&z, row);
+            nll -= S::bits_loglik(&z, row);
             // Backward: da accumulates ∂/∂a_k over k ≥ i, which is ∂/∂W_{i−1} when x_{i−1} = 1.
             da.fill(0.0);
             u.fill(0.0);
