@@ -456,6 +456,14 @@ pub(crate) fn sigmoid_into(a: &[f32], out: &mut [f32]) {
     }
 }
 
+with_avx2! {
+    /// out_k = σ(a_k), for callers outside a `with_avx2!` kernel (the portable copy's
+    /// `mul_add` is slow on a CPU without FMA).
+    pub(crate) fn sigmoid_slice<S>(a: &[f32], out: &mut [f32]) {
+        sigmoid_into(a, out);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

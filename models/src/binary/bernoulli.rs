@@ -2,7 +2,7 @@
 
 use rand_chacha::rand_core::RngCore;
 
-use crate::math::{bits_loglik, prob_one, sigmoid_f32, with_avx2};
+use crate::math::{prob_one, sigmoid_f32, sigmoid_slice, with_avx2};
 use crate::sampling::uniform;
 
 /// One logit per position; parameters `[b (n)]`.
@@ -36,24 +36,36 @@ impl Bernoulli {
 
     /// Samples x[k..] (the logits do not depend on x[..k]).
     pub(crate) fn complete(&self, x: &mut [u8], k: usize, t: f64, rng: &mut dyn RngCore) {
-        for (xi, &z) in x.iter_mut().zip(&self.params).skip(k) {
-            *xi = u8::from(uniform(rng) < prob_one(f64::from(z), t));
-        }
+        bernoulli_complete(&self.params, x, k, t, rng);
     }
 
     /// p(x_i = 1) for every i: the same vector for every input.
     pub(crate) fn embed(&self, _x: &[u8], out: &mut [f32]) {
-        for (o, &z) in out.iter_mut().zip(&self.params) {
-            *o = sigmoid_f32(z);
-        }
+        sigmoid_slice(&self.params, out);
     }
 
     /// Adds Σ_rows ∂(−log p)/∂θ to `grad`; returns Σ_rows −log p.
     pub(crate) fn grad_rows(&self, rows: &[u8], grad: &mut [f32]) -> f64 {
+        bernoulli_grad_rows(self.n, &self.params, rows, grad)
+    }
+}
+
+with_avx2! {
+    /// Samples x[k..] at temperature t.
+    fn bernoulli_complete<S>(b: &[f32], x: &mut [u8], k: usize, t: f64, rng: &mut dyn RngCore) {
+        for (xi, &z) in x.iter_mut().zip(b).skip(k) {
+            *xi = u8::from(uniform(rng) < prob_one(f64::from(z), t));
+        }
+    }
+}
+
+with_avx2! {
+    /// Adds Σ_rows ∂(−log p)/∂b = Σ_rows (σ(b) − x) to `grad`; returns Σ_rows −log p.
+    fn bernoulli_grad_rows<S>(n: usize, b: &[f32], rows: &[u8], grad: &mut [f32]) -> f64 {
         let mut nll = 0.0;
-        let p: Vec<f32> = self.params.iter().map(|&z| sigmoid_f32(z)).collect();
-        for row in rows.chunks_exact(self.n) {
-            nll -= bits_loglik(&self.params, row);
+        let p: Vec<f32> = b.iter().map(|&z| sigmoid_f32(z)).collect();
+        for row in rows.chunks_exact(n) {
+            nll -= S::bits_loglik(b, row);
             for ((g, &pi), &xi) in grad.iter_mut().zip(&p).zip(row) {
                 *g += pi - f32::from(xi);
             }

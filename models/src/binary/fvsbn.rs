@@ -9,7 +9,7 @@
 
 use rand_chacha::rand_core::RngCore;
 
-use crate::math::{add_assign, prob_one, sigmoid_f32, with_avx2};
+use crate::math::{add_assign, prob_one, sigmoid_f32, sigmoid_slice, with_avx2};
 use crate::sampling::{uniform, uniform_f32};
 
 /// Columns are padded to multiples of this many floats.
@@ -170,10 +170,9 @@ impl Fvsbn {
 
     /// p(x_i = 1 | x_<i) for every i.
     pub(crate) fn embed(&self, x: &[u8], out: &mut [f32]) {
-        self.logits(x, out);
-        for o in out.iter_mut() {
-            *o = sigmoid_f32(*o);
-        }
+        let mut z = vec![0.0f32; self.n];
+        self.logits(x, &mut z);
+        sigmoid_slice(&z, out);
     }
 
     /// Adds Σ_rows ∂(−log p)/∂θ to `grad`; returns Σ_rows −log p. The padding's gradient is 0.

@@ -12,7 +12,9 @@
 
 use rand_chacha::rand_core::RngCore;
 
-use crate::math::{add_assign, add_scaled, prob_one, sigmoid_f32, sigmoid_into, with_avx2};
+use crate::math::{
+    add_assign, add_scaled, prob_one, sigmoid_f32, sigmoid_into, sigmoid_slice, with_avx2,
+};
 use crate::sampling::{uniform, uniform_f32};
 
 /// The NADE's sizes and weights.
@@ -103,7 +105,7 @@ impl Nade {
                 add_assign(&mut a, &p.w[j * self.hidden..(j + 1) * self.hidden]);
             }
         }
-        sigmoid_into(&a, out);
+        sigmoid_slice(&a, out);
     }
 
     /// Adds Σ_rows ∂(−log p)/∂θ to `grad`; returns Σ_rows −log p.
