@@ -33,7 +33,7 @@ pub enum ModelError {
         reason: String,
     },
     /// A `model_type` that does not exist.
-    #[error("unknown model type '{0}' (known: bernoulli, fvsbn, nade)")]
+    #[error("unknown model type '{0}' (known: bernoulli, fvsbn, nade, bigram, transformer)")]
     UnknownModelType(String),
     /// An option that the model type does not take.
     #[error("unknown option '{option}' for model type {model_type} (it takes: {known})")]
@@ -82,6 +82,33 @@ pub enum ModelError {
     Diverged {
         /// The 1-based epoch where it happened.
         epoch: usize,
+    },
+    /// Training diverged (a loss or weight became NaN or infinite) at an AdamW step.
+    #[error("training diverged at step {step}: try a smaller learning_rate")]
+    DivergedAtStep {
+        /// The 1-based step where it happened.
+        step: usize,
+    },
+    /// Input a model cannot take (a string for an id model, an id outside the vocabulary…).
+    #[error("{0}")]
+    BadInput(String),
+    /// A sequence with more tokens than the model's context.
+    #[error(
+        "the sequence has {tokens} tokens with its end token, more than the model's context of {context}"
+    )]
+    SequenceTooLong {
+        /// Tokens, the end token counted.
+        tokens: usize,
+        /// The model's `context`.
+        context: usize,
+    },
+    /// An operation the model type does not have.
+    #[error("{model_type} models have no {what}")]
+    Unsupported {
+        /// The model type.
+        model_type: String,
+        /// What was asked for.
+        what: String,
     },
     /// Stored model bytes that cannot be read back.
     #[error("corrupt model file: {0}")]

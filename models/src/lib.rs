@@ -4,6 +4,8 @@
 //! `embed`) calls this crate; it knows nothing of DataFusion.
 //!
 //! Part 1: binary vectors x ∈ {0,1}^n ([`BinaryModel`]: `bernoulli`, `fvsbn`, `nade`).
+//! Part 2: sequences — strings and token-id arrays ([`SequenceModel`]: `bigram`,
+//! `transformer` with RoPE attention), trained by [`train_sequences`].
 //!
 //! ```
 //! use apiary_models::{BitMatrix, NoProgress, TrainOptions, train};
@@ -31,6 +33,7 @@ mod optim;
 mod options;
 mod safetensors;
 mod sampling;
+mod sequence;
 mod train;
 
 pub use binary::{BinaryModel, MAX_INPUT_LEN, MAX_PARAMS};
@@ -40,6 +43,12 @@ pub use math::log_sigmoid;
 pub use model::{FORMAT, FORMAT_VERSION, Model};
 pub use options::{MAX_BATCH_SIZE, MAX_EPOCHS, MAX_HIDDEN, ModelType, TrainOptions};
 pub use sampling::{SampleRng, sample_rng};
+pub use sequence::options::{
+    MAX_CONTEXT, MAX_LAYERS, MAX_STEPS, MAX_WIDTH, RopeStyle, SequenceOptions,
+};
+pub use sequence::train::{MAX_TRANSFORMER_PARAMS, TrainingRows, train_sequences};
+pub use sequence::vocab::{END, MAX_VOCAB, UNKNOWN, Vocab};
+pub use sequence::{SampleOptions, SequenceModel};
 pub use train::{EpochProgress, NoProgress, TrainProgress, TrainReport, train};
 
 /// The random-number trait that [`BinaryModel::complete`] draws from (`rand_core` 0.9).

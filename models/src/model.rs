@@ -6,6 +6,7 @@ use crate::binary::{Bernoulli, BinaryModel, Fvsbn, Nade, Net};
 use crate::error::{ModelError, Result};
 use crate::options::{ModelType, TrainOptions};
 use crate::safetensors::{Archive, Tensor};
+use crate::sequence::SequenceModel;
 use crate::train::TrainReport;
 
 /// The format tag of stored models (metadata key `format`).
@@ -13,12 +14,13 @@ pub const FORMAT: &str = "apiary-model";
 /// The version of the stored layout (metadata key `format_version`).
 pub const FORMAT_VERSION: &str = "1";
 
-/// A model of any family. Part 1 has one family, binary vectors; sequence models (part 2)
-/// become a second variant with the same function names.
+/// A model of any family: binary vectors (part 1) or sequences (part 2).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Model {
     /// Bernoulli, FVSBN or NADE over vectors of n bits.
     Binary(BinaryModel),
+    /// A bigram or a transformer over strings or token-id arrays.
+    Sequence(SequenceModel),
 }
 
 impl From<BinaryModel> for Model {
@@ -32,13 +34,16 @@ impl Model {
     pub fn model_type(&self) -> ModelType {
         match self {
             Model::Binary(m) => m.model_type(),
+            Model::Sequence(m) => m.model_type(),
         }
     }
 
-    /// The input length the model was trained on.
+    /// The input length a binary model was trained on; a transformer's context (most
+    /// tokens, the end token counted); 0 for a bigram (no limit).
     pub fn input_len(&self) -> usize {
         match self {
             Model::Binary(m) => m.input_len(),
+            Model::Sequence(m) => m.context().unwrap_or(0),
         }
     }
 
@@ -46,13 +51,15 @@ impl Model {
     pub fn param_count(&self) -> usize {
         match self {
             Model::Binary(m) => m.param_count(),
+            Model::Sequence(m) => m.param_count(),
         }
     }
 
-    /// The options the model was trained with.
-    pub fn options(&self) -> &TrainOptions {
+    /// The options the model was trained with, as `(name, value)` pairs that `OPTIONS` reads.
+    pub fn option_pairs(&self) -> Vec<(String, String)> {
         match self {
-            Model::Binary(m) => m.options(),
+            Model::Binary(m) => m.options().to_pairs(),
+            Model::Sequence(m) => m.options().to_pairs(),
         }
     }
 
@@ -60,6 +67,7 @@ impl Model {
     pub fn report(&self) -> Option<&TrainReport> {
         match self {
             Model::Binary(m) => m.report(),
+            Model::Sequence(m) => m.report(),
         }
     }
 
@@ -67,6 +75,21 @@ impl Model {
     pub fn as_binary(&self) -> Result<&BinaryModel> {
         match self {
             Model::Binary(m) => Ok(m),
+            Model::Sequence(m) => Err(ModelError::Unsupported {
+                model_type: m.model_type().to_string(),
+                what: "binary-vector input (it takes strings or token-id arrays)".into(),
+            }),
+        }
+    }
+
+    /// The sequence model, or an error naming the model type for a binary one.
+    pub fn as_sequence(&self) -> Result<&SequenceModel> {
+        match self {
+            Model::Sequence(m) => Ok(m),
+            Model::Binary(m) => Err(ModelError::Unsupported {
+                model_type: m.model_type().to_string(),
+                what: "sequence input (it takes ARRAY<INT> vectors of 0/1)".into(),
+            }),
         }
     }
 
@@ -81,7 +104,10 @@ impl Model {
     /// `output_bias` b [n], `input_weight` W [n−1, H] (row j is added to the hidden
     /// pre-activation when x_j = 1), `output_weight` V [n, H].
     pub fn to_safetensors(&self) -> Vec<u8> {
-        let Model::Binary(m) = self;
+        let m = match self {
+            Model::Binary(m) => m,
+            Model::Sequence(m) => return m.to_archive().to_bytes(),
+        };
         let n = m.input_len();
         let tensor = |name: &str, shape: Vec<usize>, values: &[f32]| Tensor {
             name: name.to_string(),
@@ -105,19 +131,8 @@ impl Model {
                 ]
             }
         };
-        let options: Map<String, Value> = m
-            .options
-            .to_pairs()
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-        let mut metadata = vec![
-            ("format".to_string(), FORMAT.to_string()),
-            ("format_version".to_string(), FORMAT_VERSION.to_string()),
-            ("model_type".to_string(), m.model_type().to_string()),
-            ("input_len".to_string(), n.to_string()),
-            ("options".to_string(), Value::Object(options).to_string()),
-        ];
+        let mut metadata = header_metadata(m.model_type(), &m.options.to_pairs());
+        metadata.push(("input_len".to_string(), n.to_string()));
         if let Some(r) = &m.report {
             metadata.extend(report_to_metadata(r));
         }
@@ -141,18 +156,17 @@ impl Model {
             )));
         }
         let model_type = a.meta("model_type")?.to_string();
+        let pairs = option_pairs(&a)?;
+        if model_type
+            .parse::<ModelType>()
+            .is_ok_and(ModelType::is_sequence)
+        {
+            return SequenceModel::from_archive(a, &model_type, &pairs).map(Model::Sequence);
+        }
         let n: usize = a
             .meta("input_len")?
             .parse()
             .map_err(|_| ModelError::Corrupt("input_len is not an integer".into()))?;
-        let options: Value = serde_json::from_str(a.meta("options")?)
-            .map_err(|e| ModelError::Corrupt(format!("options are not JSON: {e}")))?;
-        let pairs: Vec<(String, String)> = options
-            .as_object()
-            .ok_or_else(|| ModelError::Corrupt("options are not a JSON object".into()))?
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), v.as_str().ok_or_else(bad_options)?.to_string())))
-            .collect::<Result<_>>()?;
         let options = TrainOptions::from_options(&model_type, &pairs)?;
         let report = report_from_metadata(&a)?;
         Net::check_size(options.model_type, n, options.hidden)?;
@@ -180,6 +194,12 @@ impl Model {
                     params,
                 })
             }
+            // Sequence models were read above; `from_options` refuses them here.
+            ModelType::Bigram | ModelType::Transformer => {
+                return Err(ModelError::Corrupt(format!(
+                    "unexpected model type {model_type}"
+                )));
+            }
         };
         if let Some(extra) = a.tensors.first() {
             return Err(ModelError::Corrupt(format!(
@@ -195,12 +215,42 @@ impl Model {
     }
 }
 
-fn bad_options() -> ModelError {
-    ModelError::Corrupt("an option value is not a string".into())
+/// The metadata every stored model starts with: format tag and version, model type, options.
+pub(crate) fn header_metadata(
+    model_type: ModelType,
+    options: &[(String, String)],
+) -> Vec<(String, String)> {
+    let options: Map<String, Value> = options
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    vec![
+        ("format".to_string(), FORMAT.to_string()),
+        ("format_version".to_string(), FORMAT_VERSION.to_string()),
+        ("model_type".to_string(), model_type.to_string()),
+        ("options".to_string(), Value::Object(options).to_string()),
+    ]
+}
+
+/// The stored options as `(name, value)` pairs.
+fn option_pairs(a: &Archive) -> Result<Vec<(String, String)>> {
+    let options: Value = serde_json::from_str(a.meta("options")?)
+        .map_err(|e| ModelError::Corrupt(format!("options are not JSON: {e}")))?;
+    options
+        .as_object()
+        .ok_or_else(|| ModelError::Corrupt("options are not a JSON object".into()))?
+        .iter()
+        .map(|(k, v)| {
+            let v = v
+                .as_str()
+                .ok_or_else(|| ModelError::Corrupt("an option value is not a string".into()))?;
+            Ok((k.clone(), v.to_string()))
+        })
+        .collect()
 }
 
 /// The report as metadata pairs (numbers in Rust's shortest round-trip form).
-fn report_to_metadata(r: &TrainReport) -> Vec<(String, String)> {
+pub(crate) fn report_to_metadata(r: &TrainReport) -> Vec<(String, String)> {
     let mut pairs = vec![
         ("train_nll", r.train_nll.to_string()),
         ("epochs_run", r.epochs_run.to_string()),
@@ -217,7 +267,7 @@ fn report_to_metadata(r: &TrainReport) -> Vec<(String, String)> {
 }
 
 /// The report from its metadata pairs; `None` when the model was stored untrained.
-fn report_from_metadata(a: &Archive) -> Result<Option<TrainReport>> {
+pub(crate) fn report_from_metadata(a: &Archive) -> Result<Option<TrainReport>> {
     if a.meta("epochs_run").is_err() {
         return Ok(None);
     }

@@ -29,14 +29,15 @@ impl AdamW {
         }
     }
 
-    /// One step: θ ← θ(1 − lr·wd) on `decayed`, then θ ← θ − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε).
-    pub(crate) fn step(
+    /// One step: θ ← θ(1 − lr·wd) on the `decayed` ranges, then
+    /// θ ← θ − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε).
+    pub(crate) fn step_ranges(
         &mut self,
         params: &mut [f32],
         grad: &[f32],
         lr: f64,
         weight_decay: f64,
-        decayed: Range<usize>,
+        decayed: &[Range<usize>],
     ) {
         self.beta1_t *= BETA1;
         self.beta2_t *= BETA2;
@@ -44,8 +45,10 @@ impl AdamW {
         let bc2 = 1.0 - self.beta2_t;
         if weight_decay > 0.0 {
             let keep = (1.0 - lr * weight_decay) as f32;
-            for p in &mut params[decayed] {
-                *p *= keep;
+            for range in decayed {
+                for p in &mut params[range.clone()] {
+                    *p *= keep;
+                }
             }
         }
         adam_update(

@@ -15,11 +15,27 @@ pub enum ModelType {
     /// Neural autoregressive density estimator (Larochelle & Murray, 2011): a shared sigmoid
     /// hidden layer h_i = σ(c + Σ_{j<i} W_j x_j), p(x_i | x_<i) = σ(b_i + V_i · h_i).
     Nade,
+    /// Sequences: p(t_i | t_{i−1}) from add-one-smoothed counts of adjacent token pairs.
+    Bigram,
+    /// Sequences: a decoder-only transformer whose attention rotates queries and keys by RoPE.
+    Transformer,
 }
 
 impl ModelType {
     /// Every model type, in the order error messages list them.
-    pub const ALL: [ModelType; 3] = [ModelType::Bernoulli, ModelType::Fvsbn, ModelType::Nade];
+    pub const ALL: [ModelType; 5] = [
+        ModelType::Bernoulli,
+        ModelType::Fvsbn,
+        ModelType::Nade,
+        ModelType::Bigram,
+        ModelType::Transformer,
+    ];
+
+    /// Whether the model type learns sequences (strings, token-id arrays) rather than binary
+    /// vectors.
+    pub fn is_sequence(self) -> bool {
+        matches!(self, ModelType::Bigram | ModelType::Transformer)
+    }
 
     /// The name used in SQL (`model_type = 'nade'`) and in stored files.
     pub fn as_str(self) -> &'static str {
@@ -27,6 +43,8 @@ impl ModelType {
             ModelType::Bernoulli => "bernoulli",
             ModelType::Fvsbn => "fvsbn",
             ModelType::Nade => "nade",
+            ModelType::Bigram => "bigram",
+            ModelType::Transformer => "transformer",
         }
     }
 
@@ -40,6 +58,30 @@ impl ModelType {
                 "learning_rate",
                 "weight_decay",
                 "validation_fraction",
+                "patience",
+                "seed",
+            ],
+            ModelType::Bigram => &["vocab_size", "smoothing", "validation_fraction", "seed"],
+            ModelType::Transformer => &[
+                "vocab_size",
+                "layers",
+                "d_model",
+                "heads",
+                "mlp",
+                "context",
+                "truncate",
+                "rope_base",
+                "rope_style",
+                "dropout",
+                "steps",
+                "max_minutes",
+                "batch_size",
+                "learning_rate",
+                "warmup",
+                "weight_decay",
+                "grad_clip",
+                "validation_fraction",
+                "eval_every",
                 "patience",
                 "seed",
             ],
@@ -128,7 +170,7 @@ impl TrainOptions {
         let (learning_rate, weight_decay) = match model_type {
             ModelType::Bernoulli => (0.05, 0.0),
             ModelType::Fvsbn => (0.01, 0.05),
-            ModelType::Nade => (0.01, 0.1),
+            ModelType::Nade | ModelType::Bigram | ModelType::Transformer => (0.01, 0.1),
         };
         Self {
             model_type,
@@ -149,6 +191,11 @@ impl TrainOptions {
     /// take, a repeated option, or a value out of range is an error naming it.
     pub fn from_options(model_type: &str, options: &[(String, String)]) -> Result<Self> {
         let model_type: ModelType = model_type.parse()?;
+        if model_type.is_sequence() {
+            return Err(ModelError::BadInput(format!(
+                "model type {model_type} trains on sequences, not binary vectors"
+            )));
+        }
         let mut o = Self::defaults(model_type);
         let mut seen: Vec<String> = Vec::new();
         for (name, value) in options {
@@ -232,7 +279,7 @@ impl TrainOptions {
     }
 }
 
-fn bad(option: &str, value: &str, expected: &str) -> ModelError {
+pub(crate) fn bad(option: &str, value: &str, expected: &str) -> ModelError {
     ModelError::BadOptionValue {
         option: option.to_string(),
         value: value.to_string(),
@@ -240,7 +287,7 @@ fn bad(option: &str, value: &str, expected: &str) -> ModelError {
     }
 }
 
-fn parse_int(option: &str, value: &str, min: usize, max: usize) -> Result<usize> {
+pub(crate) fn parse_int(option: &str, value: &str, min: usize, max: usize) -> Result<usize> {
     value
         .parse::<usize>()
         .ok()
@@ -248,7 +295,12 @@ fn parse_int(option: &str, value: &str, min: usize, max: usize) -> Result<usize>
         .ok_or_else(|| bad(option, value, &format!("an integer from {min} to {max}")))
 }
 
-fn parse_float(option: &str, value: &str, expected: &str, ok: impl Fn(f64) -> bool) -> Result<f64> {
+pub(crate) fn parse_float(
+    option: &str,
+    value: &str,
+    expected: &str,
+    ok: impl Fn(f64) -> bool,
+) -> Result<f64> {
     value
         .parse::<f64>()
         .ok()

@@ -28,6 +28,11 @@ pub struct EpochProgress {
     pub best_epoch: usize,
     /// Time since training started.
     pub elapsed: Duration,
+    /// Training throughput since the last report (sequence models; `None` for binary ones,
+    /// whose `epoch` counts epochs — for sequence models it counts AdamW steps).
+    pub tokens_per_second: Option<f64>,
+    /// The share of the training budget spent, 0 to 1 (steps, or time with `max_minutes`).
+    pub done: f64,
 }
 
 /// Watches a training run: a progress bar, a log, or nothing ([`NoProgress`]).
@@ -125,12 +130,12 @@ pub fn train(
             for g in &mut grad {
                 *g *= scale;
             }
-            adam.step(
+            adam.step_ranges(
                 net.params_mut(),
                 &grad,
                 options.learning_rate,
                 options.weight_decay,
-                decayed.clone(),
+                std::slice::from_ref(&decayed),
             );
         }
         epochs_run = epoch;
@@ -153,6 +158,8 @@ pub fn train(
             validation_nll,
             best_epoch,
             elapsed: start.elapsed(),
+            tokens_per_second: None,
+            done: epoch as f64 / options.epochs as f64,
         });
         if epoch - best_epoch >= options.patience {
             break;
@@ -224,7 +231,7 @@ fn mean_nll(net: &Net, rows: &BitMatrix, scores: &mut [f64]) -> Option<f64> {
 }
 
 /// Fisher–Yates with an unbiased bounded draw.
-fn shuffle(items: &mut [usize], rng: &mut dyn RngCore) {
+pub(crate) fn shuffle(items: &mut [usize], rng: &mut dyn RngCore) {
     for i in (1..items.len()).rev() {
         let j = below(rng, i as u64 + 1) as usize;
         items.swap(i, j);
@@ -278,11 +285,15 @@ mod tests {
             o.hidden = o.hidden.map(|_| 6);
             let (a, _) = train(&o, &rows, &mut NoProgress).unwrap();
             let (b, _) = train(&o, &rows, &mut NoProgress).unwrap();
-            let (Model::Binary(a), Model::Binary(b)) = (a, b);
+            let (Model::Binary(a), Model::Binary(b)) = (a, b) else {
+                panic!("binary models")
+            };
             assert_eq!(a.net, b.net, "{t}");
             o.seed = 1;
             let (c, _) = train(&o, &rows, &mut NoProgress).unwrap();
-            let Model::Binary(c) = c;
+            let Model::Binary(c) = c else {
+                panic!("a binary model")
+            };
             assert_ne!(a.net, c.net, "{t}: another seed, other weights");
         }
     }

@@ -58,6 +58,11 @@ impl Net {
             ModelType::Bernoulli => Bernoulli::param_count(n),
             ModelType::Fvsbn => Fvsbn::param_count(n),
             ModelType::Nade => Nade::param_count(n, hidden.unwrap_or(1)),
+            ModelType::Bigram | ModelType::Transformer => {
+                return Err(refuse(
+                    "it trains on sequences, not binary vectors".to_string(),
+                ));
+            }
         };
         if count > MAX_PARAMS {
             return Err(refuse(format!(
@@ -74,6 +79,13 @@ impl Net {
             ModelType::Bernoulli => Net::Bernoulli(Bernoulli::zeros(n)),
             ModelType::Fvsbn => Net::Fvsbn(Fvsbn::init(n, rng)),
             ModelType::Nade => Net::Nade(Nade::init(n, options.hidden.unwrap_or(1), rng)),
+            // Refused by `check_size` above.
+            ModelType::Bigram | ModelType::Transformer => {
+                return Err(ModelError::BadInput(format!(
+                    "model type {} trains on sequences",
+                    options.model_type
+                )));
+            }
         })
     }
 
