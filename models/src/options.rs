@@ -31,6 +31,12 @@ impl ModelType {
         ModelType::Transformer,
     ];
 
+    /// The model types of binary vectors (part 1).
+    pub const BINARY: [ModelType; 3] = [ModelType::Bernoulli, ModelType::Fvsbn, ModelType::Nade];
+
+    /// The model types of sequences (part 2).
+    pub const SEQUENCE: [ModelType; 2] = [ModelType::Bigram, ModelType::Transformer];
+
     /// Whether the model type learns sequences (strings, token-id arrays) rather than binary
     /// vectors.
     pub fn is_sequence(self) -> bool {

@@ -279,7 +279,7 @@ mod tests {
     #[test]
     fn same_seed_same_weights_bit_for_bit() {
         let rows = data(9, 120, 1);
-        for t in ModelType::ALL {
+        for t in ModelType::BINARY {
             let mut o = TrainOptions::defaults(t);
             o.epochs = 5;
             o.hidden = o.hidden.map(|_| 6);

@@ -460,7 +460,7 @@ mod tests {
     fn large_weights_stay_normalised() {
         let n = 10;
         let rows = all_vectors(n);
-        for t in ModelType::ALL {
+        for t in ModelType::BINARY {
             let net = random_net(t, n, 11);
             let mut ll = vec![0.0; 1 << n];
             net.loglik_rows(&rows, &mut ll);
@@ -480,7 +480,7 @@ mod tests {
             [0, 1, 0, 0, 1, 0],
         ]
         .concat();
-        for t in ModelType::ALL {
+        for t in ModelType::BINARY {
             let mut net = random_net(t, n, 5);
             for p in net.params_mut() {
                 *p *= 0.3;
@@ -530,7 +530,7 @@ mod tests {
             let rows: Vec<u8> = (0..n * 50)
                 .map(|_| u8::from(rng.next_u32().is_multiple_of(3)))
                 .collect();
-            for t in ModelType::ALL {
+            for t in ModelType::BINARY {
                 // 45 hidden units: one full chunk of dot lanes and a tail.
                 let net = random_net_hidden(t, n, 45, 2);
                 let run = || {

@@ -111,6 +111,12 @@ impl SequenceModel {
         }
     }
 
+    /// Whether two models have the same vocabulary, options and weights (bit for bit),
+    /// whatever their training reports (which hold the training time).
+    pub fn same_weights(&self, other: &SequenceModel) -> bool {
+        self.vocab == other.vocab && self.options == other.options && self.net == other.net
+    }
+
     /// The number of trained parameters.
     pub fn param_count(&self) -> usize {
         match &self.net {

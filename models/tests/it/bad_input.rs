@@ -74,7 +74,7 @@ fn training_refuses_empty_and_absurd_inputs() {
 
 #[test]
 fn one_bit_and_one_row_train() {
-    for t in ModelType::ALL {
+    for t in ModelType::BINARY {
         let mut data = BitMatrix::new(1);
         data.push_row(&[1]).unwrap();
         let (model, report) = train(&crate::small_options(t, 3), &data, &mut NoProgress).unwrap();

@@ -6,6 +6,7 @@ mod normalization;
 mod persistence;
 mod quality;
 mod sampling;
+mod sequences;
 
 use apiary_models::{BinaryModel, BitMatrix, Model, ModelType, NoProgress, TrainOptions, train};
 
@@ -55,7 +56,7 @@ pub fn small_options(model_type: ModelType, epochs: usize) -> TrainOptions {
 /// A model of each type trained a few epochs on toy data with n bits.
 pub fn trained_models(n: usize) -> Vec<BinaryModel> {
     let data = toy_data(n, 300, 1);
-    ModelType::ALL
+    ModelType::BINARY
         .into_iter()
         .map(|t| {
             let (m, _) = train(&small_options(t, 15), &data, &mut NoProgress).unwrap();
@@ -66,7 +67,7 @@ pub fn trained_models(n: usize) -> Vec<BinaryModel> {
 
 /// A freshly initialised model of each type on n bits.
 pub fn untrained_models(n: usize) -> Vec<BinaryModel> {
-    ModelType::ALL
+    ModelType::BINARY
         .into_iter()
         .map(|t| BinaryModel::init(&small_options(t, 1), n).unwrap())
         .collect()

@@ -8,7 +8,7 @@ use crate::{all_vectors, binary, small_options, toy_data};
 fn round_trip_keeps_every_bit() {
     let data = toy_data(10, 200, 4);
     let all = all_vectors(10);
-    for t in ModelType::ALL {
+    for t in ModelType::BINARY {
         let (model, report) = train(&small_options(t, 5), &data, &mut NoProgress).unwrap();
         let bytes = model.to_safetensors();
         let back = Model::from_safetensors(&bytes).unwrap();
@@ -59,7 +59,7 @@ fn the_file_is_standard_safetensors() {
 #[test]
 fn corrupt_files_are_errors_not_panics() {
     let data = toy_data(6, 50, 5);
-    for t in ModelType::ALL {
+    for t in ModelType::BINARY {
         let (model, _) = train(&small_options(t, 2), &data, &mut NoProgress).unwrap();
         let bytes = model.to_safetensors();
         for len in 0..bytes.len() {

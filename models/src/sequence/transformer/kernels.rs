@@ -169,10 +169,90 @@ pub(crate) struct HeadSlots {
     pub(crate) dim: usize,
 }
 
+/// Copies one head's keys (or values) of a sequence into `out` transposed, [dim × stride]
+/// with `stride` = len rounded up to 8 and zeros after len, so that the scores of a query
+/// against eight positions are one register of multiply-adds per dimension.
+#[inline(always)]
+fn transpose_head(
+    qkv: &[f32],
+    row_stride: usize,
+    off: usize,
+    dim: usize,
+    len: usize,
+    out: &mut [f32],
+) {
+    let stride = len.next_multiple_of(8);
+    out.fill(0.0);
+    for j in 0..len {
+        let row = &qkv[j * row_stride + off..j * row_stride + off + dim];
+        for (c, &x) in row.iter().enumerate() {
+            out[c * stride + j] = x;
+        }
+    }
+}
+
+/// s[j] = Σ_c a[c] · t[c][j] for j < n (t from [`transpose_head`] for `len` positions).
+#[inline(always)]
+fn dots_transposed(a: &[f32], t: &[f32], len: usize, n: usize, s: &mut [f32]) {
+    let stride = len.next_multiple_of(8);
+    let mut j0 = 0;
+    while j0 < n {
+        let mut acc = [0.0f32; 8];
+        for (c, &x) in a.iter().enumerate() {
+            let col = &t[c * stride + j0..c * stride + j0 + 8];
+            for l in 0..8 {
+                acc[l] = x.mul_add(col[l], acc[l]);
+            }
+        }
+        let take = (n - j0).min(8);
+        s[j0..j0 + take].copy_from_slice(&acc[..take]);
+        j0 += 8;
+    }
+}
+
+/// out = Σ_j w[j] · rows[j] (row j at `j * stride + off`, `out.len()` values), eight
+/// columns at a time in registers.
+#[inline(always)]
+fn weighted_rows(w: &[f32], rows: &[f32], stride: usize, off: usize, out: &mut [f32]) {
+    let dim = out.len();
+    let mut c0 = 0;
+    while c0 + 8 <= dim {
+        let mut acc = [0.0f32; 8];
+        for (j, &wj) in w.iter().enumerate() {
+            let r = &rows[j * stride + off + c0..j * stride + off + c0 + 8];
+            for l in 0..8 {
+                acc[l] = wj.mul_add(r[l], acc[l]);
+            }
+        }
+        out[c0..c0 + 8].copy_from_slice(&acc);
+        c0 += 8;
+    }
+    for c in c0..dim {
+        let mut acc = 0.0f32;
+        for (j, &wj) in w.iter().enumerate() {
+            acc = wj.mul_add(rows[j * stride + off + c], acc);
+        }
+        out[c] = acc;
+    }
+}
+
+/// p ← e^(p − max p) / Σ e^(p − max p), in place.
+#[inline(always)]
+fn softmax_in_place(p: &mut [f32]) {
+    let max = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    for x in p.iter_mut() {
+        *x = exp_f32(*x - max);
+    }
+    let inv = 1.0 / short_sum(p);
+    for x in p.iter_mut() {
+        *x *= inv;
+    }
+}
+
 with_avx2! {
     /// Causal softmax attention of one head over one sequence of `len` positions: `probs`
     /// (len × len, zero above the diagonal) and the head's output rows in `y` (row stride
-    /// `y_stride`, head offset `y_off`).
+    /// `y_stride`, head offset `y_off`). `kt` is scratch of dim × len values.
     pub(crate) fn attend<S>(
         qkv: &[f32],
         slots: HeadSlots,
@@ -182,43 +262,34 @@ with_avx2! {
         y: &mut [f32],
         y_stride: usize,
         y_off: usize,
+        kt: &mut [f32],
     ) {
         let HeadSlots { stride, q, k, v, dim } = slots;
+        transpose_head(qkv, stride, k, dim, len, kt);
         for i in 0..len {
             let qi = &qkv[i * stride + q..i * stride + q + dim];
             let p = &mut probs[i * len..(i + 1) * len];
-            let mut max = f32::NEG_INFINITY;
-            for j in 0..=i {
-                let kj = &qkv[j * stride + k..j * stride + k + dim];
-                let s = short_dot(qi, kj) * scale;
-                p[j] = s;
-                max = max.max(s);
-            }
-            let mut sum = 0.0f32;
+            dots_transposed(qi, kt, len, i + 1, p);
             for pj in &mut p[..=i] {
-                *pj = exp_f32(*pj - max);
-                sum += *pj;
+                *pj *= scale;
             }
-            let inv = 1.0 / sum;
-            for pj in &mut p[..=i] {
-                *pj *= inv;
-            }
+            softmax_in_place(&mut p[..=i]);
             p[i + 1..].fill(0.0);
-            let yi = &mut y[i * y_stride + y_off..i * y_stride + y_off + dim];
-            yi.fill(0.0);
-            for (j, &pj) in p[..=i].iter().enumerate() {
-                let vj = &qkv[j * stride + v..j * stride + v + dim];
-                for (o, &x) in yi.iter_mut().zip(vj) {
-                    *o = pj.mul_add(x, *o);
-                }
-            }
+            weighted_rows(
+                &p[..=i],
+                qkv,
+                stride,
+                v,
+                &mut y[i * y_stride + y_off..i * y_stride + y_off + dim],
+            );
         }
     }
 }
 
 with_avx2! {
     /// [`attend`]'s backward pass: from the head's output gradient rows in `dy`, adds
-    /// ∂L/∂q, ∂L/∂k, ∂L/∂v into `dqkv` (laid out like `qkv`). `dp` is scratch of `len` values.
+    /// ∂L/∂q, ∂L/∂k, ∂L/∂v into `dqkv` (laid out like `qkv`). `dp` is scratch of `len`
+    /// values, `vt` of dim × len.
     pub(crate) fn attend_back<S>(
         qkv: &[f32],
         slots: HeadSlots,
@@ -230,34 +301,31 @@ with_avx2! {
         dy_off: usize,
         dqkv: &mut [f32],
         dp: &mut [f32],
+        vt: &mut [f32],
     ) {
         let HeadSlots { stride, q, k, v, dim } = slots;
+        transpose_head(qkv, stride, v, dim, len, vt);
         for i in 0..len {
             let dyi = &dy[i * dy_stride + dy_off..i * dy_stride + dy_off + dim];
             let p = &probs[i * len..(i + 1) * len];
             // dP_ij = dy_i · v_j; dv_j += P_ij dy_i.
+            dots_transposed(dyi, vt, len, i + 1, dp);
             let mut weighted = 0.0f32;
             for j in 0..=i {
-                let vj = &qkv[j * stride + v..j * stride + v + dim];
-                let g = short_dot(dyi, vj);
-                dp[j] = g;
-                weighted = p[j].mul_add(g, weighted);
+                weighted = p[j].mul_add(dp[j], weighted);
                 let dvj = &mut dqkv[j * stride + v..j * stride + v + dim];
                 for (o, &x) in dvj.iter_mut().zip(dyi) {
                     *o = p[j].mul_add(x, *o);
                 }
             }
             // dS_ij = P_ij (dP_ij − Σ_j P_ij dP_ij), then through the scaled dot product.
+            let qi0 = i * stride + q;
             for j in 0..=i {
                 let ds = p[j] * (dp[j] - weighted) * scale;
-                if ds == 0.0 {
-                    continue;
-                }
-                let (kj0, qi0) = (j * stride + k, i * stride + q);
+                let kj0 = j * stride + k;
                 for c in 0..dim {
                     dqkv[qi0 + c] = ds.mul_add(qkv[kj0 + c], dqkv[qi0 + c]);
                 }
-                let (kj0, qi0) = (j * stride + k, i * stride + q);
                 for c in 0..dim {
                     dqkv[kj0 + c] = ds.mul_add(qkv[qi0 + c], dqkv[kj0 + c]);
                 }
@@ -291,26 +359,11 @@ with_avx2! {
         y: &mut [f32],
     ) {
         let dim = q.len();
-        let mut max = f32::NEG_INFINITY;
         for j in 0..cached {
-            let s = short_dot(q, &keys[j * stride + off..j * stride + off + dim]) * scale;
-            scores[j] = s;
-            max = max.max(s);
+            scores[j] = short_dot(q, &keys[j * stride + off..j * stride + off + dim]) * scale;
         }
-        let mut sum = 0.0f32;
-        for s in &mut scores[..cached] {
-            *s = exp_f32(*s - max);
-            sum += *s;
-        }
-        let inv = 1.0 / sum;
-        y.fill(0.0);
-        for (j, s) in scores[..cached].iter_mut().enumerate() {
-            *s *= inv;
-            let vj = &values[j * stride + off..j * stride + off + dim];
-            for (o, &x) in y.iter_mut().zip(vj) {
-                *o = s.mul_add(x, *o);
-            }
-        }
+        softmax_in_place(&mut scores[..cached]);
+        weighted_rows(&scores[..cached], values, stride, off, y);
     }
 }
 

@@ -91,6 +91,8 @@ pub(crate) struct Tape {
     dqkv: Vec<f32>,
     dh: Vec<f32>,
     dp: Vec<f32>,
+    /// One head's keys or values, transposed.
+    transposed: Vec<f32>,
 }
 
 /// `v` resized to `len`, its old values left in place (the caller overwrites them all).
@@ -199,6 +201,7 @@ impl Tape {
                         &mut y[start * d..(start + len) * d],
                         d,
                         h * hd,
+                        sized(&mut self.transposed, hd * len.next_multiple_of(8)),
                     );
                     at += len * len;
                 }
@@ -376,6 +379,7 @@ impl Tape {
                         h * hd,
                         &mut dqkv[rows.clone()],
                         &mut self.dp,
+                        sized(&mut self.transposed, hd * len.next_multiple_of(8)),
                     );
                     at += len * len;
                 }
