@@ -39,13 +39,23 @@ fn batch(seqs: &[&[u32]], context: usize) -> Batch {
     b
 }
 
-/// Σ −log p(targets) of a batch, in f64 from the f32 forward pass.
-fn loss(net: &Transformer, b: &Batch) -> f64 {
+/// Σ −log p(targets) of a batch, in f64 from the f32 forward pass; with `dropout`, the masks
+/// drawn from a generator seeded the same way every time.
+fn loss_with(net: &Transformer, b: &Batch, dropout: Option<f32>) -> f64 {
     let mut tape = Tape::default();
-    tape.forward(net, b, None);
+    let mut rng = sample_rng(11, 3);
+    tape.forward(
+        net,
+        b,
+        dropout.map(|p| (p, &mut rng as &mut dyn rand_chacha::rand_core::RngCore)),
+    );
     let mut lp = vec![0.0; b.positions()];
     tape.target_logprobs(b, net.config.vocab, &mut lp);
     -lp.iter().sum::<f64>()
+}
+
+fn loss(net: &Transformer, b: &Batch) -> f64 {
+    loss_with(net, b, None)
 }
 
 fn logprobs(net: &Transformer, tokens: &[u32], offset: usize) -> Vec<f64> {
@@ -60,13 +70,25 @@ fn logprobs(net: &Transformer, tokens: &[u32], offset: usize) -> Vec<f64> {
 
 #[test]
 fn gradients_match_finite_differences() {
-    for style in [RopeStyle::Half, RopeStyle::Interleaved] {
+    for (style, dropout) in [
+        (RopeStyle::Half, None),
+        (RopeStyle::Interleaved, None),
+        (RopeStyle::Half, Some(0.3)),
+    ] {
         let mut net = tiny(style, 3);
         let b = batch(&[&[2, 3, 4, 2], &[4], &[], &[3, 3, 2, 4, 4, 1]], 24);
         let mut tape = Tape::default();
-        tape.forward(&net, &b, None);
+        let mut rng = sample_rng(11, 3);
+        let masks = dropout.map(|p| (p, &mut rng as &mut dyn rand_chacha::rand_core::RngCore));
+        tape.forward(&net, &b, masks);
         let total = tape.loss(&b, net.config.vocab, 1.0);
-        assert!((total - loss(&net, &b)).abs() < 1e-3);
+        assert!((total - loss_with(&net, &b, dropout)).abs() < 1e-3);
+        if dropout.is_some() {
+            assert!(
+                (total - loss(&net, &b)).abs() > 1e-3,
+                "dropout changes the loss"
+            );
+        }
         let mut grad = vec![0.0f32; net.params.len()];
         tape.backward(&net, &b, &mut grad);
 
@@ -79,16 +101,16 @@ fn gradients_match_finite_differences() {
                 let h = 1e-2f32;
                 let keep = net.params[i];
                 net.params[i] = keep + h;
-                let up = loss(&net, &b);
+                let up = loss_with(&net, &b, dropout);
                 net.params[i] = keep - h;
-                let down = loss(&net, &b);
+                let down = loss_with(&net, &b, dropout);
                 net.params[i] = keep;
                 let numeric = (up - down) / (2.0 * f64::from(h));
                 let analytic = f64::from(grad[i]);
                 let tolerance = 2e-3 + 2e-2 * numeric.abs().max(analytic.abs());
                 assert!(
                     (numeric - analytic).abs() < tolerance,
-                    "{style:?} {name}[{k}]: numeric {numeric}, backward {analytic}"
+                    "{style:?} {dropout:?} {name}[{k}]: numeric {numeric}, backward {analytic}"
                 );
                 checked += 1;
             }
