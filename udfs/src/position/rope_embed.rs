@@ -10,7 +10,10 @@
 //!
 //! A trained model's token embeddings come in as another [`TokenVectors`] source: a
 //! `rope_embed(model, seq)` form (a model name, then tokens) is told apart from the token
-//! form by its second argument, which is never an integer there.
+//! form by its second argument, which is never an integer there. The engine, which knows the
+//! models, provides that form (a generator of the same name that hands the other forms to
+//! this one) and produces its rows with [`RopeEmbed::generate_tokens`]: the same token rows
+//! and the same RoPE kernel as the token form, only the vectors' source differs.
 
 use std::sync::{Arc, LazyLock};
 
@@ -317,6 +320,43 @@ impl Generator for RopeEmbed {
                     columns: vec![int32_positions(&positions)?, embedding],
                 })
             }
+        }
+    }
+}
+
+impl RopeEmbed {
+    /// The rows of the token form — `pos`, `token`, `embedding` = rope(v, pos, base, style) —
+    /// with each token's vector v from `source`. `sequences` is a `STRING` column (its
+    /// characters are the tokens) or a `List` of `Utf8`, `Int32` or `Int64` tokens; the
+    /// `token` column has the element type (`Utf8` for characters). A NULL or empty sequence
+    /// yields no rows; a NULL token gives a NULL embedding. Streams like [`Generator::generate`]:
+    /// at most `max_rows` rows from `cursor`, which it advances.
+    pub fn generate_tokens(
+        source: &dyn TokenVectors,
+        base: f64,
+        style: RopeStyle,
+        sequences: &ArrayRef,
+        num_rows: usize,
+        cursor: &mut GenerateCursor,
+        max_rows: usize,
+    ) -> Result<GeneratedRows> {
+        let spec = RopeSpec { base, style };
+        match sequences.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                let text = crate::generator::utf8(sequences)?;
+                let (row_ids, positions, tokens) =
+                    characters(text.as_string::<i32>(), num_rows, cursor, max_rows)?;
+                embed_tokens(row_ids, positions, tokens, source, spec)
+            }
+            DataType::List(f) if token_type(f.data_type()).is_some() => {
+                let spans = Spans::collect(sequences, num_rows, cursor, max_rows)?;
+                let tokens = spans.gather(sequences.as_list::<i32>().values())?;
+                embed_tokens(spans.row_ids(), spans.positions(), tokens, source, spec)
+            }
+            other => Err(arg_error(
+                NAME,
+                format!("the tokens must be a STRING or an ARRAY of tokens, got {other}"),
+            )),
         }
     }
 }
