@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use apiary_models::BitMatrix;
+use apiary_models::{BitMatrix, Model, SequenceModel};
 use datafusion::arrow::array::{
     Array, ArrayRef, Float32Array, Float64Array, ListArray, StringBuilder,
 };
@@ -17,6 +17,7 @@ use datafusion::logical_expr::{
 
 use super::input::{column_bits, is_bit_list};
 use super::registry::{LoadedModel, load, model_name};
+use super::sequences::{check_input, encode_column, input_description, seq_kind, sql_type};
 use crate::warehouse::Warehouse;
 
 /// The documentation section of the model functions.
@@ -73,8 +74,13 @@ static LOGLIK_DOC: LazyLock<Documentation> = LazyLock::new(|| {
     doc(
         "log p(x) under a trained model, in nats, exact: the sum over positions of \
          log p(x_i | x_<i). NULL for a NULL x. The model is a constant string, 'name' (current \
-         database) or 'db.name'. A vector of another length than the model's, or with values \
-         other than 0/1 or NULL elements, is an error.",
+         database) or 'db.name'. Binary models: x is a 0/1 vector of the model's length (values \
+         other than 0/1 or NULL elements are an error). Sequence models (bigram, transformer): \
+         x is a STRING (its characters; one the model never saw is its unknown token) or an \
+         ARRAY<INT|BIGINT> of token ids, as the model was trained on, and the log-likelihood \
+         counts its n tokens and the end token: perplexity = exp(-loglik / (n + 1)). A sequence \
+         longer than a transformer's context (n + 1 > context) or an id outside the \
+         vocabulary is an error.",
         "loglik(model, x)",
         "SELECT id, loglik('digits_nade', pixels) AS ll FROM digits_test ORDER BY ll LIMIT 5;",
     )
@@ -84,7 +90,10 @@ static EMBED_DOC: LazyLock<Documentation> = LazyLock::new(|| {
     doc(
         "A vector representation of x under a model, ARRAY<FLOAT>. NADE: its hidden layer for \
          the last position, σ(c + Σ_{j<n−1} x_j W_j), H values in (0, 1). FVSBN: p(x_i = 1 | \
-         x_<i) for every i. Bernoulli: p(x_i = 1), the same for every x. NULL for a NULL x.",
+         x_<i) for every i. Bernoulli: p(x_i = 1), the same for every x. Transformer: the mean \
+         of the last block's hidden states over the positions after each token of the \
+         sequence (the start position alone for an empty one), d_model values; a bigram has no \
+         embedding (an error). NULL for a NULL x.",
         "embed(model, x)",
         "SELECT label, embed('digits_nade', pixels) FROM digits_test LIMIT 3;",
     )
@@ -104,6 +113,61 @@ impl ModelFunction {
             ModelFunctionKind::Loglik => "loglik(model, x)",
             ModelFunctionKind::Embed => "embed(model, x)",
         }
+    }
+
+    /// `loglik` or `embed` of a sequence model: the whole batch encoded, scored in one call.
+    fn invoke_sequence(
+        &self,
+        what: &str,
+        model: &Model,
+        seq: &SequenceModel,
+        x: &ArrayRef,
+    ) -> Result<ColumnarValue> {
+        check_input(what, model, seq, x.data_type())?;
+        if self.kind == ModelFunctionKind::Embed && seq.context().is_none() {
+            return Err(DataFusionError::Plan(format!(
+                "{what}: a {} model has no embeddings (embed needs a transformer)",
+                seq.model_type()
+            )));
+        }
+        let encoded = encode_column(what, seq, x)?;
+        encoded.check_context(what, seq)?;
+        let seqs = encoded.seqs();
+        let nulls = NullBuffer::from(encoded.valid.clone());
+        let error =
+            |e: apiary_models::ModelError| DataFusionError::Execution(format!("{what}: {e}"));
+        let out: ArrayRef = match self.kind {
+            ModelFunctionKind::Loglik => {
+                let mut scores = vec![0.0f64; seqs.len()];
+                seq.loglik_batch(&seqs, &mut scores).map_err(error)?;
+                Arc::new(Float64Array::new(
+                    spread(&scores, &encoded.valid, 0.0).into(),
+                    Some(nulls),
+                ))
+            }
+            ModelFunctionKind::Embed => {
+                let len = seq.options().d_model;
+                let mut values = Vec::with_capacity(seqs.len() * len);
+                for s in &seqs {
+                    let e = seq.embed(s).map_err(error)?;
+                    if e.len() != len {
+                        return Err(DataFusionError::Internal(format!(
+                            "{what}: an embedding of {} values, not d_model = {len}",
+                            e.len()
+                        )));
+                    }
+                    values.extend_from_slice(&e);
+                }
+                let lengths = encoded.valid.iter().map(|&v| if v { len } else { 0 });
+                Arc::new(ListArray::try_new(
+                    Arc::new(Field::new_list_field(DataType::Float32, true)),
+                    OffsetBuffer::from_lengths(lengths),
+                    Arc::new(Float32Array::from(values)),
+                    Some(nulls),
+                )?)
+            }
+        };
+        Ok(ColumnarValue::Array(out))
     }
 }
 
@@ -129,10 +193,14 @@ impl ScalarUDFImpl for ModelFunction {
                 "{what}: the model must be named by a constant string, e.g. 'digits_nade'"
             )));
         }
-        if !arg_types.get(1).is_some_and(is_bit_list) {
+        if !arg_types
+            .get(1)
+            .is_some_and(|t| is_bit_list(t) || seq_kind(t).is_some() || t.is_null())
+        {
             return Err(DataFusionError::Plan(format!(
-                "{what}: x must be an ARRAY<INT|TINYINT|BOOLEAN> of 0/1, not {}",
-                arg_types.get(1).map_or("nothing".into(), |t| t.to_string())
+                "{what}: x must be an ARRAY<INT|TINYINT|BOOLEAN> of 0/1 (binary models), or a \
+                 STRING or an ARRAY<INT|BIGINT> of token ids (sequence models), not {}",
+                arg_types.get(1).map_or("nothing".into(), sql_type)
             )));
         }
         Ok(match self.kind {
@@ -151,16 +219,22 @@ impl ScalarUDFImpl for ModelFunction {
         let name = model_name(what, name)?;
         let db = &args.config_options.catalog.default_schema;
         let LoadedModel { entry, model } = load(&self.warehouse, &name, db, what)?;
-        let binary = model.as_binary().map_err(|e| {
-            DataFusionError::Plan(format!("{what}: model {}.{}: {e}", entry.db, entry.name))
-        })?;
-        let n = binary.input_len();
         let x = x.to_array(args.number_rows)?;
-        let bits = column_bits(
-            &format!("{what} with model {}.{}", entry.db, entry.name),
-            &x,
-            Some(n),
-        )?;
+        let named = format!("{what} with model {}.{}", entry.db, entry.name);
+        let binary = match model.as_ref() {
+            Model::Binary(b) => b,
+            Model::Sequence(seq) => return self.invoke_sequence(&named, &model, seq, &x),
+        };
+        if !(is_bit_list(x.data_type()) || x.data_type().is_null()) {
+            return Err(DataFusionError::Plan(format!(
+                "{named}: x must be an ARRAY<INT|TINYINT|BOOLEAN> of 0/1, not {} (the model \
+                 takes {})",
+                sql_type(x.data_type()),
+                input_description(&model)
+            )));
+        }
+        let n = binary.input_len();
+        let bits = column_bits(&named, &x, Some(n))?;
         let rows = bits.rows();
         let matrix = BitMatrix::from_vec(n, bits.bits)
             .map_err(|e| DataFusionError::Execution(format!("{what}: {e}")))?;

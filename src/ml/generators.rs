@@ -1,12 +1,16 @@
 //! The model generators: `logprobs(model, x)` (one row per position) and
-//! `generate(model, prefix, n [, temperature [, seed]])` (n completions per row). They plug
-//! into the engine's `Generate` operator like `explode`: LATERAL VIEW, the SELECT list, OUTER.
+//! `generate(model, prefix, n [, temperature [, seed [, max_len [, top_k [, top_p]]]]])` (n
+//! completions per row), for binary and sequence models alike, and the model-backed form of
+//! `rope_embed` ([`super::rope_embed`]). They plug into the engine's `Generate` operator like
+//! `explode`: LATERAL VIEW, the SELECT list, OUTER.
 
 use std::sync::{Arc, LazyLock, Weak};
 
-use apiary_models::{BinaryModel, sample_rng};
+use apiary_models::{BinaryModel, Model, SequenceModel, sample_rng};
 use apiary_udfs::generator::{GenerateCursor, GeneratedRows, Generator, GeneratorArg};
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, UInt32Array};
+use datafusion::arrow::array::{
+    ArrayRef, Float64Array, Int32Array, Int64Array, StringBuilder, UInt32Array,
+};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::execution::context::SessionState;
@@ -16,6 +20,10 @@ use parking_lot::RwLock;
 use super::functions::DOC_SECTION_MODELS;
 use super::input::{bits_to_list, column_bits, int_list_type, is_bit_list};
 use super::registry::{LoadedModel, load, scalar_name};
+use super::sequences::{
+    SeqColumnBuilder, SeqKind, as_utf8, check_input, default_max_len, encode_column,
+    input_description, model_kind, sample_options, seq_type, sql_type, token_type,
+};
 use crate::warehouse::Warehouse;
 
 /// The model generators for a session (`state` gives the current database).
@@ -29,13 +37,14 @@ pub fn generators(
     };
     vec![
         Arc::new(LogProbs(context.clone())),
-        Arc::new(Generate(context)),
+        Arc::new(Generate(context.clone())),
+        Arc::new(super::rope_embed::ModelRopeEmbed::new(context)),
     ]
 }
 
 /// Where a generator finds its models.
 #[derive(Debug, Clone)]
-struct ModelContext {
+pub(crate) struct ModelContext {
     warehouse: Arc<Warehouse>,
     state: Weak<RwLock<SessionState>>,
 }
@@ -48,49 +57,43 @@ impl ModelContext {
         )
     }
 
-    /// The binary model a constant name argument names.
-    fn binary(&self, what: &str, name: &ScalarValue) -> Result<(LoadedModel, Arc<BinaryModelRef>)> {
+    /// The model a constant name argument names, and `what` naming it for errors
+    /// (`logprobs(model, x) with model db.name`).
+    pub(crate) fn model(&self, what: &str, name: &ScalarValue) -> Result<(LoadedModel, String)> {
         let name = scalar_name(what, name)?;
         let loaded = load(&self.warehouse, &name, &self.current_database(), what)?;
-        let model = Arc::clone(&loaded.model);
-        model.as_binary().map_err(|e| {
-            DataFusionError::Plan(format!(
-                "{what}: model {}.{}: {e}",
-                loaded.entry.db, loaded.entry.name
-            ))
-        })?;
-        Ok((loaded, Arc::new(BinaryModelRef(model))))
-    }
-}
-
-impl ModelContext {
-    /// The binary model a batch's (constant) first argument names, and the name errors give
-    /// the call.
-    fn batch_model(&self, what: &str, args: &[ArrayRef]) -> Result<(Arc<BinaryModelRef>, String)> {
-        let name = args
-            .first()
-            .ok_or_else(|| DataFusionError::Plan(format!("{what}: no model argument")))?;
-        let (loaded, model) = self.binary(what, &ScalarValue::try_from_array(name, 0)?)?;
-        let what = format!(
+        let named = format!(
             "{what} with model {}.{}",
             loaded.entry.db, loaded.entry.name
         );
-        Ok((model, what))
+        Ok((loaded, named))
+    }
+
+    /// The model a batch's (constant) first argument names, and the name errors give the call.
+    pub(crate) fn batch_model(
+        &self,
+        what: &str,
+        args: &[ArrayRef],
+    ) -> Result<(Arc<Model>, String)> {
+        let name = args
+            .first()
+            .ok_or_else(|| DataFusionError::Plan(format!("{what}: no model argument")))?;
+        let (loaded, named) = self.model(what, &ScalarValue::try_from_array(name, 0)?)?;
+        Ok((loaded.model, named))
     }
 }
 
-/// A loaded model known to be binary.
-struct BinaryModelRef(Arc<apiary_models::Model>);
-
-impl BinaryModelRef {
-    fn get(&self) -> Result<&BinaryModel> {
-        self.0
-            .as_binary()
-            .map_err(|e| DataFusionError::Internal(e.to_string()))
-    }
+/// The error for a binary model given something other than 0/1 vectors.
+fn not_bits(named: &str, argument: &str, model: &Model, t: &DataType) -> DataFusionError {
+    DataFusionError::Plan(format!(
+        "{named}: {argument} must be an ARRAY<INT|TINYINT|BOOLEAN> of 0/1, not {} (the model \
+         takes {})",
+        sql_type(t),
+        input_description(model)
+    ))
 }
 
-fn model_arg(what: &str, args: &[GeneratorArg]) -> Result<ScalarValue> {
+pub(crate) fn model_arg(what: &str, args: &[GeneratorArg]) -> Result<ScalarValue> {
     args.first().and_then(|a| a.literal.clone()).ok_or_else(|| {
         DataFusionError::Plan(format!(
             "{what}: the model must be named by a constant string, e.g. 'digits_nade'"
@@ -104,7 +107,8 @@ fn doc(description: &str, syntax: &str, example: &str) -> Documentation {
         .build()
 }
 
-/// `logprobs(model, x)` → `pos INT, value INT, logprob DOUBLE`.
+/// `logprobs(model, x)` → `pos INT, value INT, logprob DOUBLE` (binary models) or
+/// `pos INT, token STRING|BIGINT, logprob DOUBLE` (sequence models).
 #[derive(Debug)]
 struct LogProbs(ModelContext);
 
@@ -112,7 +116,10 @@ static LOGPROBS_DOC: LazyLock<Documentation> = LazyLock::new(|| {
     doc(
         "One row per position i of x (from 0): the value x_i and its conditional \
          log-probability log p(x_i | x_<i) under the model, in nats; the rows of one x sum to \
-         loglik(model, x). No rows for a NULL x.",
+         loglik(model, x). Binary models: pos, value, logprob. Sequence models: pos, token, \
+         logprob with n + 1 rows for n tokens, the token the character (STRING) or the id \
+         (BIGINT), and a last row with a NULL token for the end of the sequence. No rows for a \
+         NULL x.",
         "LATERAL VIEW logprobs(model, x) l AS pos, value, logprob",
         "SELECT l.pos, l.logprob FROM digits_test LATERAL VIEW logprobs('digits_nade', pixels) l \
          AS pos, value, logprob WHERE id = 5;",
@@ -136,17 +143,25 @@ impl Generator for LogProbs {
                 args.len()
             )));
         }
-        if !is_bit_list(args[1].data_type()) {
-            return Err(DataFusionError::Plan(format!(
-                "{WHAT}: x must be an ARRAY<INT|TINYINT|BOOLEAN> of 0/1, not {}",
-                args[1].data_type()
-            )));
-        }
-        // Fails at plan time for an unknown model.
-        self.0.binary(WHAT, &model_arg(WHAT, args)?)?;
+        // Fails at plan time for an unknown model; the model decides the fields.
+        let (loaded, named) = self.0.model(WHAT, &model_arg(WHAT, args)?)?;
+        let model = loaded.model.as_ref();
+        let t = args[1].data_type();
+        let token = match model {
+            Model::Binary(_) => {
+                if !is_bit_list(t) {
+                    return Err(not_bits(&named, "x", model, t));
+                }
+                Field::new("value", DataType::Int32, true)
+            }
+            Model::Sequence(seq) => {
+                check_input(&named, model, seq, t)?;
+                Field::new("token", token_type(model_kind(seq)), true)
+            }
+        };
         Ok(vec![
             Field::new("pos", DataType::Int32, true),
-            Field::new("value", DataType::Int32, true),
+            token,
             Field::new("logprob", DataType::Float64, true),
         ])
     }
@@ -160,72 +175,178 @@ impl Generator for LogProbs {
     ) -> Result<GeneratedRows> {
         const WHAT: &str = "logprobs(model, x)";
         let (model, what) = self.0.batch_model(WHAT, args)?;
-        let model = model.get()?;
-        let n = model.input_len();
-        // The rows from the cursor on, read once; `k` counts the non-NULL ones.
-        let first = cursor.row;
-        let rest = args[1].slice(first, num_rows - first);
-        let bits = column_bits(&what, &rest, Some(n))?;
-        let mut k = 0;
-        let mut row_ids = Vec::new();
-        let mut pos = Vec::new();
-        let mut values = Vec::new();
-        let mut logprobs = Vec::new();
-        let mut lp = vec![0.0f64; n];
-        let limit = max_rows.max(1);
-        while cursor.row < num_rows && row_ids.len() < limit {
-            let i = cursor.row - first;
-            if !bits.valid[i] {
-                cursor.row += 1;
-                cursor.offset = 0;
-                continue;
-            }
-            let x = &bits.bits[k * n..(k + 1) * n];
-            model
-                .logprobs_into(x, &mut lp)
-                .map_err(|e| DataFusionError::Execution(format!("{what}: {e}")))?;
-            let from = cursor.offset;
-            let take = (n - from).min(limit - row_ids.len());
-            for p in from..from + take {
-                row_ids.push(cursor.row as u32);
-                pos.push(p as i32);
-                values.push(i32::from(x[p]));
-                logprobs.push(lp[p]);
-            }
-            cursor.offset += take;
-            if cursor.offset == n {
-                cursor.row += 1;
-                cursor.offset = 0;
-                k += 1;
+        match model.as_ref() {
+            Model::Binary(b) => binary_logprobs(b, &what, args, num_rows, cursor, max_rows),
+            Model::Sequence(s) => {
+                sequence_logprobs(&model, s, &what, args, num_rows, cursor, max_rows)
             }
         }
-        Ok(GeneratedRows {
-            row_ids: UInt32Array::from(row_ids),
-            columns: vec![
-                Arc::new(Int32Array::from(pos)),
-                Arc::new(Int32Array::from(values)),
-                Arc::new(Float64Array::from(logprobs)),
-            ],
-        })
     }
 }
 
-/// `generate(model, prefix, n [, temperature [, seed]])` → `sample_id BIGINT, x ARRAY<INT>`.
+/// `logprobs` of a binary model: n rows per vector.
+fn binary_logprobs(
+    model: &BinaryModel,
+    what: &str,
+    args: &[ArrayRef],
+    num_rows: usize,
+    cursor: &mut GenerateCursor,
+    max_rows: usize,
+) -> Result<GeneratedRows> {
+    let n = model.input_len();
+    // The rows from the cursor on, read once; `k` counts the non-NULL ones.
+    let first = cursor.row;
+    let rest = args[1].slice(first, num_rows - first);
+    let bits = column_bits(what, &rest, Some(n))?;
+    let mut k = 0;
+    let mut row_ids = Vec::new();
+    let mut pos = Vec::new();
+    let mut values = Vec::new();
+    let mut logprobs = Vec::new();
+    let mut lp = vec![0.0f64; n];
+    let limit = max_rows.max(1);
+    while cursor.row < num_rows && row_ids.len() < limit {
+        let i = cursor.row - first;
+        if !bits.valid[i] {
+            cursor.row += 1;
+            cursor.offset = 0;
+            continue;
+        }
+        let x = &bits.bits[k * n..(k + 1) * n];
+        model
+            .logprobs_into(x, &mut lp)
+            .map_err(|e| DataFusionError::Execution(format!("{what}: {e}")))?;
+        let from = cursor.offset;
+        let take = (n - from).min(limit - row_ids.len());
+        for p in from..from + take {
+            row_ids.push(cursor.row as u32);
+            pos.push(p as i32);
+            values.push(i32::from(x[p]));
+            logprobs.push(lp[p]);
+        }
+        cursor.offset += take;
+        if cursor.offset == n {
+            cursor.row += 1;
+            cursor.offset = 0;
+            k += 1;
+        }
+    }
+    Ok(GeneratedRows {
+        row_ids: UInt32Array::from(row_ids),
+        columns: vec![
+            Arc::new(Int32Array::from(pos)),
+            Arc::new(Int32Array::from(values)),
+            Arc::new(Float64Array::from(logprobs)),
+        ],
+    })
+}
+
+/// `logprobs` of a sequence model: n + 1 rows per sequence of n tokens, the end token last.
+fn sequence_logprobs(
+    model: &Model,
+    seq: &SequenceModel,
+    what: &str,
+    args: &[ArrayRef],
+    num_rows: usize,
+    cursor: &mut GenerateCursor,
+    max_rows: usize,
+) -> Result<GeneratedRows> {
+    let x = &args[1];
+    check_input(what, model, seq, x.data_type())?;
+    let kind = model_kind(seq);
+    let encoded = encode_column(what, seq, x)?;
+    encoded.check_context(what, seq)?;
+    let text = match kind {
+        SeqKind::Chars if !x.data_type().is_null() => Some(as_utf8(x)?),
+        _ => None,
+    };
+    // `k`: the non-NULL rows before the cursor's row.
+    let mut k = encoded.valid[..cursor.row].iter().filter(|v| **v).count();
+    let limit = max_rows.max(1);
+    let mut row_ids = Vec::new();
+    let mut pos = Vec::new();
+    let mut chars = StringBuilder::new();
+    let mut ids = Vec::new();
+    let mut logprobs = Vec::new();
+    let mut buf = [0u8; 4];
+    while cursor.row < num_rows && row_ids.len() < limit {
+        let row = cursor.row;
+        if !encoded.valid[row] {
+            cursor.row += 1;
+            cursor.offset = 0;
+            continue;
+        }
+        let tokens = encoded.seq(k);
+        let lp = seq
+            .logprobs(tokens)
+            .map_err(|e| DataFusionError::Execution(format!("{what}: row {}: {e}", row + 1)))?;
+        let rows = tokens.len() + 1;
+        let from = cursor.offset;
+        let take = (rows - from).min(limit - row_ids.len());
+        let mut characters = text
+            .as_ref()
+            .map(|t| t.value(row).chars().skip(from))
+            .into_iter()
+            .flatten();
+        for (p, &l) in lp.iter().enumerate().skip(from).take(take) {
+            row_ids.push(row as u32);
+            pos.push(p as i32);
+            logprobs.push(l);
+            match kind {
+                SeqKind::Chars => match characters.next() {
+                    Some(c) if p < tokens.len() => chars.append_value(c.encode_utf8(&mut buf)),
+                    _ => chars.append_null(),
+                },
+                SeqKind::Ids => ids.push(tokens.get(p).and_then(|&t| seq.vocab().id_of(t))),
+            }
+        }
+        cursor.offset += take;
+        if cursor.offset == rows {
+            cursor.row += 1;
+            cursor.offset = 0;
+            k += 1;
+        }
+    }
+    let token: ArrayRef = match kind {
+        SeqKind::Chars => Arc::new(chars.finish()),
+        SeqKind::Ids => Arc::new(Int64Array::from(ids)),
+    };
+    Ok(GeneratedRows {
+        row_ids: UInt32Array::from(row_ids),
+        columns: vec![
+            Arc::new(Int32Array::from(pos)),
+            token,
+            Arc::new(Float64Array::from(logprobs)),
+        ],
+    })
+}
+
+/// `generate(model, prefix, n [, temperature [, seed [, max_len [, top_k [, top_p]]]]])` →
+/// `sample_id BIGINT, x ARRAY<INT>` (binary models) or `sample_id BIGINT, seq STRING|ARRAY<BIGINT>`
+/// (sequence models).
 #[derive(Debug)]
 struct Generate(ModelContext);
 
+const GENERATE: &str =
+    "generate(model, prefix, n [, temperature [, seed [, max_len [, top_k [, top_p]]]]])";
+
 static GENERATE_DOC: LazyLock<Documentation> = LazyLock::new(|| {
     doc(
-        "For each input row, n completions of its prefix: the first k values of x are the \
-         prefix's (k = its length, 0 ≤ k ≤ the model's length), the rest are sampled from \
-         p(x_>k | x_≤k). sample_id counts from 0. temperature (default 1) divides every logit: \
-         below 1 sharpens, above 1 flattens. With a seed, a row's completions depend only on \
-         (seed, prefix, sample_id) — the same on every run; without one they differ each run. \
-         No rows for a NULL prefix.",
-        "LATERAL VIEW generate(model, prefix, n [, temperature [, seed]]) g AS sample_id, x",
-        "SELECT g.sample_id, render_bits(g.x, 8) FROM digits_test \
-         LATERAL VIEW generate('digits_nade', slice(pixels, 1, 32), 3, 1.0, 7) g \
-         AS sample_id, x WHERE id = 5;",
+        "For each input row, n completions of its prefix, the prefix included. Binary models: \
+         the first k values of x are the prefix's (k = its length, 0 ≤ k ≤ the model's \
+         length), the rest are sampled from p(x_>k | x_≤k). Sequence models: the prefix (a \
+         STRING or an ARRAY<INT|BIGINT> of token ids, as the model takes) is continued token \
+         by token until the end token or max_len tokens in all (default and most: a \
+         transformer's context − 1, 256 for a bigram; a longer prefix is an error); top_k \
+         draws only among the k likeliest tokens, top_p among the likeliest whose \
+         probabilities add up to p; the unknown token is never drawn. sample_id counts from 0. \
+         temperature (default 1) divides every logit: below 1 sharpens, above 1 flattens. With \
+         a seed, a row's completions depend only on (seed, prefix, sample_id) — the same on \
+         every run; without one they differ each run. No rows for a NULL prefix or n.",
+        "LATERAL VIEW generate(model, prefix, n [, temperature [, seed [, max_len [, top_k [, \
+         top_p]]]]]) g AS sample_id, x",
+        "SELECT g.sample_id, g.x FROM (VALUES ('qu'), ('pre')) t(prefix) \
+         LATERAL VIEW generate('words_tf', prefix, 3, 0.8, 7) g AS sample_id, x;",
     )
 });
 
@@ -246,19 +367,40 @@ fn number_at(what: &str, name: &str, array: Option<&ArrayRef>, row: usize) -> Re
     }
 }
 
-/// FNV-1a over the prefix bits: a row's completion seed mixes this with the user's seed.
-fn prefix_hash(bits: &[u8]) -> u64 {
+/// FNV-1a over a prefix's values (bits, or token ids): a row's completion seed mixes this
+/// with the user's seed.
+fn prefix_hash(values: impl ExactSizeIterator<Item = u64>) -> u64 {
+    let len = values.len() as u64;
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bits {
-        h ^= u64::from(b);
+    for v in values {
+        h ^= v;
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    h ^= bits.len() as u64;
+    h ^= len;
     h.wrapping_mul(0x0000_0100_0000_01b3)
 }
 
 /// The most completions one input row may ask for.
 const MAX_COMPLETIONS: f64 = 1e8;
+
+/// A row's number of completions, checked.
+fn completions(what: &str, count: f64) -> Result<usize> {
+    if !(count.is_finite() && count >= 0.0 && count.fract() == 0.0) || count > MAX_COMPLETIONS {
+        return Err(DataFusionError::Execution(format!(
+            "{what}: n must be a whole number from 0 to {MAX_COMPLETIONS}, got {count}"
+        )));
+    }
+    Ok(count as usize)
+}
+
+/// The seed of a row's completions: the user's seed mixed with the prefix, or (no seed) a
+/// per-run random one mixed with the row.
+fn row_seed(seed: Option<f64>, hash: u64, unseeded: u64, row: usize) -> u64 {
+    match seed {
+        Some(s) => (s as i64 as u64) ^ hash,
+        None => unseeded ^ (row as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    }
+}
 
 impl Generator for Generate {
     fn name(&self) -> &str {
@@ -280,34 +422,46 @@ impl Generator for Generate {
     }
 
     fn output_fields(&self, args: &[GeneratorArg]) -> Result<Vec<Field>> {
-        const WHAT: &str = "generate(model, prefix, n [, temperature [, seed]])";
-        if !(3..=5).contains(&args.len()) {
+        if !(3..=8).contains(&args.len()) {
             return Err(DataFusionError::Plan(format!(
-                "{WHAT} takes 3 to 5 arguments, got {}",
+                "{GENERATE} takes 3 to 8 arguments, got {}",
                 args.len()
             )));
         }
-        if !is_bit_list(args[1].data_type()) {
-            return Err(DataFusionError::Plan(format!(
-                "{WHAT}: prefix must be an ARRAY<INT|TINYINT|BOOLEAN> of 0/1, not {}",
-                args[1].data_type()
-            )));
-        }
-        for (i, name) in [(2, "n"), (3, "temperature"), (4, "seed")] {
-            if let Some(a) = args.get(i)
+        let names = ["n", "temperature", "seed", "max_len", "top_k", "top_p"];
+        for (i, name) in names.iter().enumerate() {
+            if let Some(a) = args.get(i + 2)
                 && !(a.data_type().is_numeric() || a.data_type().is_null())
             {
                 return Err(DataFusionError::Plan(format!(
-                    "{WHAT}: {name} must be a number, not {}",
+                    "{GENERATE}: {name} must be a number, not {}",
                     a.data_type()
                 )));
             }
         }
-        self.0.binary(WHAT, &model_arg(WHAT, args)?)?;
-        Ok(vec![
-            Field::new("sample_id", DataType::Int64, true),
-            Field::new("x", int_list_type(), true),
-        ])
+        let (loaded, named) = self.0.model(GENERATE, &model_arg(GENERATE, args)?)?;
+        let model = loaded.model.as_ref();
+        let t = args[1].data_type();
+        let x = match model {
+            Model::Binary(_) => {
+                if !is_bit_list(t) {
+                    return Err(not_bits(&named, "prefix", model, t));
+                }
+                if args.len() > 5 {
+                    return Err(DataFusionError::Plan(format!(
+                        "{named}: max_len, top_k and top_p are for sequence models; a binary \
+                         model's completions have its length ({} bits)",
+                        model.input_len()
+                    )));
+                }
+                Field::new("x", int_list_type(), true)
+            }
+            Model::Sequence(seq) => {
+                check_input(&named, model, seq, t)?;
+                Field::new("seq", seq_type(model_kind(seq)), true)
+            }
+        };
+        Ok(vec![Field::new("sample_id", DataType::Int64, true), x])
     }
 
     fn generate(
@@ -317,83 +471,194 @@ impl Generator for Generate {
         cursor: &mut GenerateCursor,
         max_rows: usize,
     ) -> Result<GeneratedRows> {
-        const WHAT: &str = "generate(model, prefix, n [, temperature [, seed]])";
-        let (model, what) = self.0.batch_model(WHAT, args)?;
-        let model = model.get()?;
-        let width = model.input_len();
-        let unseeded: u64 = rand::random();
-        let mut row_ids = Vec::new();
-        let mut sample_ids = Vec::new();
-        let mut bits = Vec::new();
-        let mut out = vec![0u8; width];
-        let mut prefix = Vec::new();
-        while cursor.row < num_rows && row_ids.len() < max_rows.max(1) {
-            let row = cursor.row;
-            let one = column_bits(&what, &args[1].slice(row, 1), None)?;
-            let count = number_at(&what, "n", args.get(2), row)?;
-            if !one.valid.first().copied().unwrap_or(false) || count.is_none() {
-                cursor.row += 1;
-                cursor.offset = 0;
-                continue;
-            }
-            let count = count.unwrap_or(0.0);
-            if !(count.is_finite() && count >= 0.0 && count.fract() == 0.0)
-                || count > MAX_COMPLETIONS
-            {
-                return Err(DataFusionError::Execution(format!(
-                    "{what}: n must be a whole number from 0 to {MAX_COMPLETIONS}, got {count}"
-                )));
-            }
-            let count = count as usize;
-            let temperature = number_at(&what, "temperature", args.get(3), row)?.unwrap_or(1.0);
-            let seed = number_at(&what, "seed", args.get(4), row)?;
-            prefix.clear();
-            prefix.extend_from_slice(&one.bits);
-            if prefix.len() > width {
-                return Err(DataFusionError::Execution(format!(
-                    "{what}: row {}: the prefix has {} values; the model takes {width}",
-                    row + 1,
-                    prefix.len()
-                )));
-            }
-            let base = match seed {
-                Some(s) => (s as i64 as u64) ^ prefix_hash(&prefix),
-                None => unseeded ^ (row as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
-            };
-            while cursor.offset < count && row_ids.len() < max_rows.max(1) {
-                let j = cursor.offset as u64;
-                let mut rng = sample_rng(base, j);
-                model
-                    .complete_into(&prefix, temperature, &mut rng, &mut out)
-                    .map_err(|e| DataFusionError::Execution(format!("{what}: {e}")))?;
-                bits.extend_from_slice(&out);
-                row_ids.push(row as u32);
-                sample_ids.push(j as i64);
-                cursor.offset += 1;
-            }
-            if cursor.offset >= count {
-                cursor.row += 1;
-                cursor.offset = 0;
+        let (model, what) = self.0.batch_model(GENERATE, args)?;
+        match model.as_ref() {
+            Model::Binary(b) => binary_generate(b, &what, args, num_rows, cursor, max_rows),
+            Model::Sequence(s) => {
+                sequence_generate(&model, s, &what, args, num_rows, cursor, max_rows)
             }
         }
-        Ok(GeneratedRows {
-            row_ids: UInt32Array::from(row_ids),
-            columns: vec![
-                Arc::new(Int64Array::from(sample_ids)),
-                bits_to_list(width, &bits, None)?,
-            ],
-        })
     }
+}
+
+/// `generate` with a binary model.
+fn binary_generate(
+    model: &BinaryModel,
+    what: &str,
+    args: &[ArrayRef],
+    num_rows: usize,
+    cursor: &mut GenerateCursor,
+    max_rows: usize,
+) -> Result<GeneratedRows> {
+    let width = model.input_len();
+    let unseeded: u64 = rand::random();
+    let mut row_ids = Vec::new();
+    let mut sample_ids = Vec::new();
+    let mut bits = Vec::new();
+    let mut out = vec![0u8; width];
+    let mut prefix = Vec::new();
+    while cursor.row < num_rows && row_ids.len() < max_rows.max(1) {
+        let row = cursor.row;
+        let one = column_bits(what, &args[1].slice(row, 1), None)?;
+        let count = number_at(what, "n", args.get(2), row)?;
+        let Some(count) = count.filter(|_| one.valid.first().copied().unwrap_or(false)) else {
+            cursor.row += 1;
+            cursor.offset = 0;
+            continue;
+        };
+        let count = completions(what, count)?;
+        let temperature = number_at(what, "temperature", args.get(3), row)?.unwrap_or(1.0);
+        let seed = number_at(what, "seed", args.get(4), row)?;
+        prefix.clear();
+        prefix.extend_from_slice(&one.bits);
+        if prefix.len() > width {
+            return Err(DataFusionError::Execution(format!(
+                "{what}: row {}: the prefix has {} values; the model takes {width}",
+                row + 1,
+                prefix.len()
+            )));
+        }
+        let base = row_seed(
+            seed,
+            prefix_hash(prefix.iter().map(|&b| u64::from(b))),
+            unseeded,
+            row,
+        );
+        while cursor.offset < count && row_ids.len() < max_rows.max(1) {
+            let j = cursor.offset as u64;
+            let mut rng = sample_rng(base, j);
+            model
+                .complete_into(&prefix, temperature, &mut rng, &mut out)
+                .map_err(|e| DataFusionError::Execution(format!("{what}: {e}")))?;
+            bits.extend_from_slice(&out);
+            row_ids.push(row as u32);
+            sample_ids.push(j as i64);
+            cursor.offset += 1;
+        }
+        if cursor.offset >= count {
+            cursor.row += 1;
+            cursor.offset = 0;
+        }
+    }
+    Ok(GeneratedRows {
+        row_ids: UInt32Array::from(row_ids),
+        columns: vec![
+            Arc::new(Int64Array::from(sample_ids)),
+            bits_to_list(width, &bits, None)?,
+        ],
+    })
+}
+
+/// `generate` with a sequence model: each row's prefix primed once per call (its KV cache
+/// shared by the completions drawn in that call).
+fn sequence_generate(
+    model: &Model,
+    seq: &SequenceModel,
+    what: &str,
+    args: &[ArrayRef],
+    num_rows: usize,
+    cursor: &mut GenerateCursor,
+    max_rows: usize,
+) -> Result<GeneratedRows> {
+    let prefixes = &args[1];
+    check_input(what, model, seq, prefixes.data_type())?;
+    let kind = model_kind(seq);
+    let encoded = encode_column(what, seq, prefixes)?;
+    let text = match kind {
+        SeqKind::Chars if !prefixes.data_type().is_null() => Some(as_utf8(prefixes)?),
+        _ => None,
+    };
+    let unseeded: u64 = rand::random();
+    let limit = max_rows.max(1);
+    let mut k = encoded.valid[..cursor.row].iter().filter(|v| **v).count();
+    let mut row_ids = Vec::new();
+    let mut sample_ids = Vec::new();
+    let mut column = SeqColumnBuilder::new(kind);
+    let number = |name: &str, i: usize, row: usize| number_at(what, name, args.get(i), row);
+    while cursor.row < num_rows && row_ids.len() < limit {
+        let row = cursor.row;
+        let count = number("n", 2, row)?;
+        let valid = encoded.valid[row];
+        let prefix = if valid { encoded.seq(k) } else { &[][..] };
+        let Some(count) = count.filter(|_| valid) else {
+            k += usize::from(valid);
+            cursor.row += 1;
+            cursor.offset = 0;
+            continue;
+        };
+        let count = completions(what, count)?;
+        let options = sample_options(
+            what,
+            number("temperature", 3, row)?,
+            number("max_len", 5, row)?,
+            number("top_k", 6, row)?,
+            number("top_p", 7, row)?,
+        )?;
+        let most = options.max_len.unwrap_or_else(|| default_max_len(seq));
+        if prefix.len() > most {
+            return Err(DataFusionError::Execution(format!(
+                "{what}: row {}: the prefix has {} tokens, more than {}",
+                row + 1,
+                prefix.len(),
+                match options.max_len {
+                    Some(m) => format!("max_len = {m}"),
+                    None => format!("the {most} tokens this model generates at most"),
+                }
+            )));
+        }
+        let seed = number("seed", 4, row)?;
+        let base = row_seed(
+            seed,
+            prefix_hash(prefix.iter().map(|&t| u64::from(t))),
+            unseeded,
+            row,
+        );
+        let first = cursor.offset;
+        let take = (count - first).min(limit - row_ids.len());
+        let drawn = seq
+            .complete(prefix, take, &options, |j| {
+                Box::new(sample_rng(base, (first + j) as u64))
+            })
+            .map_err(|e| DataFusionError::Execution(format!("{what}: row {}: {e}", row + 1)))?;
+        let prefix_text = text.as_ref().map_or("", |t| t.value(row));
+        for (j, tokens) in drawn.iter().enumerate() {
+            column.push(seq.vocab(), prefix_text, prefix.len(), tokens);
+            row_ids.push(row as u32);
+            sample_ids.push((first + j) as i64);
+        }
+        cursor.offset += take;
+        if cursor.offset >= count {
+            cursor.row += 1;
+            cursor.offset = 0;
+            k += 1;
+        }
+    }
+    Ok(GeneratedRows {
+        row_ids: UInt32Array::from(row_ids),
+        columns: vec![Arc::new(Int64Array::from(sample_ids)), column.finish()],
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::prefix_hash;
 
+    fn hash(values: &[u64]) -> u64 {
+        prefix_hash(values.iter().copied())
+    }
+
     #[test]
     fn prefix_hash_tells_prefixes_apart() {
-        assert_ne!(prefix_hash(&[0, 1]), prefix_hash(&[1, 0]));
-        assert_ne!(prefix_hash(&[]), prefix_hash(&[0]));
-        assert_eq!(prefix_hash(&[1, 1, 0]), prefix_hash(&[1, 1, 0]));
+        assert_ne!(hash(&[0, 1]), hash(&[1, 0]));
+        assert_ne!(hash(&[]), hash(&[0]));
+        assert_eq!(hash(&[1, 1, 0]), hash(&[1, 1, 0]));
+        // The value part 1 of the models issue fixed (binary completions keep their seeds).
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in [1u64, 0] {
+            h ^= b;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= 2;
+        assert_eq!(hash(&[1, 0]), h.wrapping_mul(0x0000_0100_0000_01b3));
     }
 }

@@ -39,12 +39,24 @@ pub struct Progress {
     bar: bool,
     cancel: CancelFlag,
     label: String,
+    steps: bool,
 }
 
 impl Progress {
     /// A progress bar on stderr when `bar`; `label` names the model.
     pub fn new(bar: bool, cancel: CancelFlag, label: String) -> Self {
-        Self { bar, cancel, label }
+        Self {
+            bar,
+            cancel,
+            label,
+            steps: false,
+        }
+    }
+
+    /// The bar of a sequence model: AdamW steps, nats per token, tokens per second.
+    pub fn with_steps(mut self) -> Self {
+        self.steps = true;
+        self
     }
 
     /// Clears the bar's line.
@@ -88,11 +100,57 @@ pub fn bar_line(label: &str, p: &EpochProgress) -> String {
     )
 }
 
+/// `12.3k`, `4.56M`: a rate in few characters.
+fn rate(x: f64) -> String {
+    if x >= 1e6 {
+        format!("{:.2}M", x / 1e6)
+    } else if x >= 1e3 {
+        format!("{:.1}k", x / 1e3)
+    } else {
+        format!("{x:.0}")
+    }
+}
+
+/// One line of a sequence model's bar: `[#####-----] step 120/4000 loss 2.345 valid 2.310
+/// nats/token 41.2k tok/s 0:12 ETA 6:28`; the ETA follows the share of the budget spent
+/// (steps, or time with `max_minutes`).
+pub fn step_line(label: &str, p: &EpochProgress) -> String {
+    const WIDTH: usize = 20;
+    let done = p.done.clamp(0.0, 1.0);
+    let filled = ((done * WIDTH as f64) as usize).min(WIDTH);
+    let eta = if done > 0.0 {
+        p.elapsed.mul_f64((1.0 - done) / done)
+    } else {
+        Duration::ZERO
+    };
+    let valid = p
+        .validation_nll
+        .map_or(String::new(), |v| format!(" valid {v:.3}"));
+    let speed = p
+        .tokens_per_second
+        .map_or(String::new(), |t| format!(" {} tok/s", rate(t)));
+    format!(
+        "{label} [{}{}] step {}/{} loss {:.3}{valid} nats/token{speed} {} ETA {}",
+        "#".repeat(filled),
+        "-".repeat(WIDTH - filled),
+        p.epoch,
+        p.epochs,
+        p.train_loss,
+        clock(p.elapsed),
+        clock(eta)
+    )
+}
+
 impl TrainProgress for Progress {
     fn epoch_done(&mut self, p: &EpochProgress) {
         if self.bar {
+            let line = if self.steps {
+                step_line(&self.label, p)
+            } else {
+                bar_line(&self.label, p)
+            };
             let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K{}", bar_line(&self.label, p));
+            let _ = write!(err, "\r\x1b[2K{line}");
             let _ = err.flush();
         }
     }
@@ -117,12 +175,39 @@ mod tests {
                 validation_nll: Some(19.5),
                 best_epoch: 9,
                 elapsed: Duration::from_secs(30),
+                tokens_per_second: None,
+                done: 0.25,
             },
         );
         assert_eq!(
             line,
             "digits_nade [#####---------------] epoch 10/40 train 20.125 valid 19.500 0:30 ETA 1:30"
         );
+    }
+
+    #[test]
+    fn the_step_bar_shows_steps_nats_per_token_speed_and_eta() {
+        let line = step_line(
+            "words_tf",
+            &EpochProgress {
+                epoch: 1000,
+                epochs: 4000,
+                train_loss: 2.0624,
+                validation_nll: Some(2.125),
+                best_epoch: 1000,
+                elapsed: Duration::from_secs(60),
+                tokens_per_second: Some(41_234.0),
+                // A time budget spent faster than the steps: the ETA follows it.
+                done: 0.5,
+            },
+        );
+        assert_eq!(
+            line,
+            "words_tf [##########----------] step 1000/4000 loss 2.062 valid 2.125 nats/token \
+             41.2k tok/s 1:00 ETA 1:00"
+        );
+        assert_eq!(rate(950.0), "950");
+        assert_eq!(rate(2_500_000.0), "2.50M");
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! `SELECT * FROM sample(model, n [, temperature [, seed]])`: n independent samples of a
-//! model as a table `(sample_id BIGINT, x ARRAY<INT>)`, produced batch by batch (a million
-//! samples never sit in memory at once) and split over the session's partitions.
+//! `SELECT * FROM sample(model, n [, temperature [, seed [, max_len [, top_k [, top_p]]]]])`:
+//! n independent samples of a model as a table — `(sample_id BIGINT, x ARRAY<INT>)` for a
+//! binary model, `(sample_id BIGINT, seq STRING | ARRAY<BIGINT>)` for a sequence model —
+//! produced batch by batch (a million samples never sit in memory at once) and split over
+//! the session's partitions. Sample k depends only on the model, the options, the seed and k.
 
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use apiary_models::Model;
+use apiary_models::{Model, SampleOptions, sample_rng};
 use async_trait::async_trait;
 use datafusion::arrow::array::{Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -20,9 +22,10 @@ use parking_lot::RwLock;
 
 use super::input::{bits_to_list, int_list_type};
 use super::registry::load;
+use super::sequences::{SeqColumnBuilder, model_kind, sample_options, seq_type};
 use crate::warehouse::Warehouse;
 
-const WHAT: &str = "sample(model, n [, temperature [, seed]])";
+const WHAT: &str = "sample(model, n [, temperature [, seed [, max_len [, top_k [, top_p]]]]])";
 
 /// The most samples one call may ask for.
 const MAX_SAMPLES: u64 = 1 << 40;
@@ -79,9 +82,9 @@ fn number(v: Option<ScalarValue>, name: &str) -> Result<Option<f64>> {
 impl TableFunctionImpl for SampleFunction {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         let exprs = args.exprs();
-        if !(2..=4).contains(&exprs.len()) {
+        if !(2..=7).contains(&exprs.len()) {
             return Err(DataFusionError::Plan(format!(
-                "{WHAT} takes 2 to 4 arguments, got {}",
+                "{WHAT} takes 2 to 7 arguments, got {}",
                 exprs.len()
             )));
         }
@@ -114,20 +117,47 @@ impl TableFunctionImpl for SampleFunction {
             .default_schema
             .clone();
         let loaded = load(&self.warehouse, &name, &db, WHAT)?;
-        loaded.model.as_binary().map_err(|e| {
-            DataFusionError::Plan(format!(
-                "{WHAT}: model {}.{}: {e}",
-                loaded.entry.db, loaded.entry.name
-            ))
-        })?;
+        let named = format!(
+            "{WHAT} with model {}.{}",
+            loaded.entry.db, loaded.entry.name
+        );
+        let (options, x) = match loaded.model.as_ref() {
+            Model::Binary(b) => {
+                if exprs.len() > 4 {
+                    return Err(DataFusionError::Plan(format!(
+                        "{named}: max_len, top_k and top_p are for sequence models; a binary \
+                         model's samples have its length ({} bits)",
+                        b.input_len()
+                    )));
+                }
+                (None, Field::new("x", int_list_type(), false))
+            }
+            Model::Sequence(seq) => {
+                let options = sample_options(
+                    &named,
+                    Some(temperature),
+                    number(constant(exprs, 4, "max_len")?, "max_len")?,
+                    number(constant(exprs, 5, "top_k")?, "top_k")?,
+                    number(constant(exprs, 6, "top_p")?, "top_p")?,
+                )?;
+                // The model checks the options against itself (max_len within its context).
+                seq.complete(&[], 0, &options, |_| Box::new(sample_rng(0, 0)))
+                    .map_err(|e| DataFusionError::Plan(format!("{named}: {e}")))?;
+                (
+                    Some(options),
+                    Field::new("seq", seq_type(model_kind(seq)), false),
+                )
+            }
+        };
         Ok(Arc::new(Samples {
             model: loaded.model,
             count: count as u64,
             temperature,
+            options,
             seed,
             schema: Arc::new(Schema::new(vec![
                 Field::new("sample_id", DataType::Int64, false),
-                Field::new("x", int_list_type(), false),
+                x,
             ])),
         }))
     }
@@ -139,6 +169,8 @@ struct Samples {
     model: Arc<Model>,
     count: u64,
     temperature: f64,
+    /// A sequence model's sampling options (`None` for a binary model).
+    options: Option<SampleOptions>,
     seed: u64,
     schema: SchemaRef,
 }
@@ -185,6 +217,7 @@ impl TableProvider for Samples {
                     model: Arc::clone(&self.model),
                     schema: Arc::clone(&self.schema),
                     temperature: self.temperature,
+                    options: self.options,
                     seed: self.seed,
                     start,
                     next: start,
@@ -207,6 +240,7 @@ struct SampleBatches {
     model: Arc<Model>,
     schema: SchemaRef,
     temperature: f64,
+    options: Option<SampleOptions>,
     seed: u64,
     start: u64,
     next: u64,
@@ -234,15 +268,32 @@ impl LazyBatchGenerator for SampleBatches {
             return Ok(None);
         }
         let n = (self.end - self.next).min(self.batch_size);
-        let model = self
-            .model
-            .as_binary()
-            .map_err(|e| DataFusionError::Internal(e.to_string()))?;
-        let samples = model
-            .sample_range(self.next, n as usize, self.temperature, self.seed)
-            .map_err(|e| DataFusionError::Execution(format!("{WHAT}: {e}")))?;
+        let x = match (self.model.as_ref(), &self.options) {
+            (Model::Sequence(seq), Some(options)) => {
+                let (first, seed) = (self.next, self.seed);
+                let samples = seq
+                    .complete(&[], n as usize, options, |k| {
+                        Box::new(sample_rng(seed, first + k as u64))
+                    })
+                    .map_err(|e| DataFusionError::Execution(format!("{WHAT}: {e}")))?;
+                let mut column = SeqColumnBuilder::new(model_kind(seq));
+                for s in &samples {
+                    column.push(seq.vocab(), "", 0, s);
+                }
+                column.finish()
+            }
+            _ => {
+                let model = self
+                    .model
+                    .as_binary()
+                    .map_err(|e| DataFusionError::Internal(e.to_string()))?;
+                let samples = model
+                    .sample_range(self.next, n as usize, self.temperature, self.seed)
+                    .map_err(|e| DataFusionError::Execution(format!("{WHAT}: {e}")))?;
+                bits_to_list(model.input_len(), samples.as_slice(), None)?
+            }
+        };
         let ids = Int64Array::from_iter_values((self.next..self.next + n).map(|i| i as i64));
-        let x = bits_to_list(model.input_len(), samples.as_slice(), None)?;
         self.next += n;
         Ok(Some(RecordBatch::try_new(
             Arc::clone(&self.schema),

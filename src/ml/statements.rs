@@ -2,9 +2,13 @@
 
 use std::sync::Arc;
 
-use apiary_models::{BitMatrix, Model, TrainOptions, TrainReport};
-use datafusion::arrow::array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use apiary_models::{
+    BitMatrix, Model, ModelType, SequenceOptions, TrainOptions, TrainReport, TrainingRows, Vocab,
+};
+use datafusion::arrow::array::{
+    Array, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DFStatement;
@@ -14,6 +18,7 @@ use serde_json::json;
 
 use super::input::{append_rows, is_bit_list};
 use super::progress::{CancelFlag, CancelOnDrop, Progress};
+use super::sequences::{SeqKind, as_id_lists, as_utf8, input_description, seq_kind, sql_type};
 use crate::error::{ApiaryError, Result};
 use crate::session::{StatementOutput, string_rows};
 use crate::sql::command::like_matches;
@@ -30,6 +35,18 @@ pub struct ModelSession<'a> {
     pub warehouse: &'a Arc<Warehouse>,
     /// Whether training shows a progress bar (a terminal, not `-S`, not a server).
     pub progress_bar: bool,
+}
+
+/// The options of a training run, by family.
+enum Plan {
+    Binary(TrainOptions),
+    Sequence(SequenceOptions),
+}
+
+/// The rows of a training run, by family.
+enum TrainingData {
+    Bits(BitMatrix),
+    Sequences(TrainingRows),
 }
 
 fn usage(message: impl Into<String>) -> ApiaryError {
@@ -114,21 +131,51 @@ impl ModelSession<'_> {
         let position = options.iter().position(|(k, _)| k == "model_type");
         let model_type = position.map(|i| options.remove(i).1).ok_or_else(|| {
             usage(format!(
-                "CREATE MODEL {qualified}: OPTIONS must give model_type ('bernoulli', 'fvsbn' \
-                 or 'nade')"
+                "CREATE MODEL {qualified}: OPTIONS must give model_type ('bernoulli', 'fvsbn', \
+                 'nade', 'bigram' or 'transformer')"
             ))
         })?;
-        let train_options = TrainOptions::from_options(&model_type, &options)
-            .map_err(|e| usage(format!("CREATE MODEL {qualified}: {e}")))?;
-        let data = self.training_rows(&qualified, query).await?;
+        let sequence = model_type
+            .trim()
+            .parse::<ModelType>()
+            .is_ok_and(ModelType::is_sequence);
+        let plan = if sequence {
+            Plan::Sequence(
+                SequenceOptions::from_options(&model_type, &options)
+                    .map_err(|e| usage(format!("CREATE MODEL {qualified}: {e}")))?,
+            )
+        } else {
+            Plan::Binary(
+                TrainOptions::from_options(&model_type, &options)
+                    .map_err(|e| usage(format!("CREATE MODEL {qualified}: {e}")))?,
+            )
+        };
+        let data = if sequence {
+            TrainingData::Sequences(self.sequence_rows(&qualified, query).await?)
+        } else {
+            TrainingData::Bits(self.training_rows(&qualified, query).await?)
+        };
 
         // Train off the async runtime; dropping this statement (Ctrl-C, a client gone)
         // cancels the run through the flag, and nothing is stored.
         let cancel = CancelFlag::default();
         let _guard = CancelOnDrop(cancel.clone());
         let mut progress = Progress::new(self.progress_bar, cancel, model_name.clone());
+        if sequence {
+            progress = progress.with_steps();
+        }
         let trained = tokio::task::spawn_blocking(move || {
-            let outcome = apiary_models::train(&train_options, &data, &mut progress);
+            let outcome = match (&plan, &data) {
+                (Plan::Binary(o), TrainingData::Bits(d)) => {
+                    apiary_models::train(o, d, &mut progress)
+                }
+                (Plan::Sequence(o), TrainingData::Sequences(rows)) => {
+                    apiary_models::train_sequences(o, rows, &mut progress)
+                }
+                _ => Err(apiary_models::ModelError::BadInput(
+                    "the training rows do not fit the model type".into(),
+                )),
+            };
             progress.finish();
             outcome
         })
@@ -153,19 +200,28 @@ impl ModelSession<'_> {
         Ok(summary(&qualified, &model, &report))
     }
 
-    /// The training query's one column, read as 0/1 vectors.
-    async fn training_rows(&self, qualified: &str, query: &Query) -> Result<BitMatrix> {
+    /// Plans the training query; its one column's field and the plan.
+    async fn training_plan(
+        &self,
+        qualified: &str,
+        query: &Query,
+    ) -> Result<(Field, datafusion::logical_expr::LogicalPlan)> {
         let statement = DFStatement::Statement(Box::new(Statement::Query(Box::new(query.clone()))));
         let plan = self.ctx.state().statement_to_plan(statement).await?;
         let schema = plan.schema().as_arrow().clone();
         if schema.fields().len() != 1 {
             return Err(usage(format!(
-                "CREATE MODEL {qualified}: the query must select one column (the vectors), \
-                 not {}",
+                "CREATE MODEL {qualified}: the query must select one column (the training \
+                 rows), not {}",
                 schema.fields().len()
             )));
         }
-        let field = schema.field(0);
+        Ok((schema.field(0).clone(), plan))
+    }
+
+    /// The training query's one column, read as 0/1 vectors.
+    async fn training_rows(&self, qualified: &str, query: &Query) -> Result<BitMatrix> {
+        let (field, plan) = self.training_plan(qualified, query).await?;
         if !is_bit_list(field.data_type()) {
             return Err(usage(format!(
                 "CREATE MODEL {qualified}: column '{}' is {}; binary models train on \
@@ -202,6 +258,69 @@ impl ModelSession<'_> {
                  are skipped)"
             ))),
         }
+    }
+
+    /// The training query's one column, read as sequences: strings (their characters) or
+    /// arrays of token ids. NULL rows are left out.
+    async fn sequence_rows(&self, qualified: &str, query: &Query) -> Result<TrainingRows> {
+        let (field, plan) = self.training_plan(qualified, query).await?;
+        let Some(kind) = seq_kind(field.data_type()) else {
+            return Err(usage(format!(
+                "CREATE MODEL {qualified}: column '{}' is {}; sequence models (bigram, \
+                 transformer) train on a STRING or an ARRAY<INT|BIGINT> of token ids",
+                field.name(),
+                sql_type(field.data_type())
+            )));
+        };
+        let what = format!("CREATE MODEL {qualified}, column '{}'", field.name());
+        let mut stream = self
+            .ctx
+            .execute_logical_plan(plan)
+            .await?
+            .execute_stream()
+            .await?;
+        let mut strings = Vec::new();
+        let mut ids: Vec<Vec<i64>> = Vec::new();
+        let mut rows_before = 0usize;
+        while let Some(batch) = stream.next().await {
+            let column = batch?.column(0).clone();
+            match kind {
+                SeqKind::Chars => {
+                    let text = as_utf8(&column)?;
+                    strings.extend(text.iter().flatten().map(str::to_string));
+                }
+                SeqKind::Ids => {
+                    let lists = as_id_lists(&what, &column)?;
+                    for (row, list) in lists.iter().enumerate() {
+                        let Some(list) = list else { continue };
+                        let values = list.as_primitive::<Int64Type>();
+                        if values.null_count() > 0 {
+                            return Err(usage(format!(
+                                "{what}: row {}: the array has NULL token ids",
+                                rows_before + row + 1
+                            )));
+                        }
+                        ids.push(values.values().to_vec());
+                    }
+                }
+            }
+            rows_before += column.len();
+        }
+        let rows = match kind {
+            SeqKind::Chars => TrainingRows::Strings(strings),
+            SeqKind::Ids => TrainingRows::Ids(ids),
+        };
+        let empty = match &rows {
+            TrainingRows::Strings(r) => r.is_empty(),
+            TrainingRows::Ids(r) => r.is_empty(),
+        };
+        if empty {
+            return Err(usage(format!(
+                "CREATE MODEL {qualified}: the query returned no rows to train on (NULL rows \
+                 are skipped)"
+            )));
+        }
+        Ok(rows)
     }
 
     fn show(&self, db: Option<String>, pattern: Option<String>) -> Result<StatementOutput> {
@@ -280,17 +399,18 @@ fn renumber(message: &str, rows_before: usize) -> String {
     }
 }
 
-/// What the metastore keeps about a model, for `DESCRIBE MODEL` and `SHOW MODELS`.
+/// What the metastore keeps about a model, for `DESCRIBE MODEL` and `SHOW MODELS`. Sequence
+/// models add the NLL unit (nats per token, end tokens counted), their vocabulary and their
+/// AdamW steps (`steps_run`, `best_step`) in place of epochs.
 fn details(model: &Model, report: &TrainReport, query: &Query) -> serde_json::Value {
     let options: serde_json::Map<String, serde_json::Value> = model
-        .options()
-        .to_pairs()
+        .option_pairs()
         .into_iter()
         .map(|(k, v)| (k, serde_json::Value::String(v)))
         .collect();
-    json!({
+    let mut d = json!({
         "model_type": model.model_type().as_str(),
-        "input": format!("ARRAY<INT> of {} bits", model.input_len()),
+        "input": input_description(model),
         "input_length": model.input_len(),
         "parameters": model.param_count(),
         "options": options,
@@ -302,7 +422,34 @@ fn details(model: &Model, report: &TrainReport, query: &Query) -> serde_json::Va
         "train_rows": report.train_rows,
         "validation_rows": report.validation_rows,
         "query": query.to_string(),
-    })
+    });
+    if let (Model::Sequence(s), Some(map)) = (model, d.as_object_mut()) {
+        map.remove("epochs_run");
+        map.remove("best_epoch");
+        let vocabulary = match s.vocab() {
+            Vocab::Chars(chars) => format!(
+                "{} tokens: {} characters, end, unknown",
+                s.vocab().len(),
+                chars.len()
+            ),
+            Vocab::Ids(n) => format!("{} tokens: ids 0 to {}, end", s.vocab().len(), n - 1),
+        };
+        map.insert(
+            "nll_unit".into(),
+            json!("nats per token (end tokens counted)"),
+        );
+        map.insert("vocabulary".into(), json!(vocabulary));
+        map.insert(
+            "context".into(),
+            json!(
+                s.context()
+                    .map_or("no limit".to_string(), |c| c.to_string())
+            ),
+        );
+        map.insert("steps_run".into(), json!(report.epochs_run));
+        map.insert("best_step".into(), json!(report.best_epoch));
+    }
+    d
 }
 
 fn describe_rows(entry: &ModelEntry) -> Vec<Vec<String>> {
@@ -320,17 +467,23 @@ fn describe_rows(entry: &ModelEntry) -> Vec<Vec<String>> {
         vec!["model".into(), format!("{}.{}", entry.db, entry.name)],
         vec!["model_type".into(), entry.model_type.clone()],
     ];
-    for key in [
-        "input",
-        "parameters",
-        "train_nll",
-        "validation_nll",
-        "epochs_run",
-        "best_epoch",
-        "training_seconds",
-        "train_rows",
-        "validation_rows",
-    ] {
+    // Binary models count epochs; sequence models AdamW steps, in nats per token.
+    let progress: &[&str] = if d.get("steps_run").is_some() {
+        &[
+            "nll_unit",
+            "vocabulary",
+            "context",
+            "steps_run",
+            "best_step",
+        ]
+    } else {
+        &["epochs_run", "best_epoch"]
+    };
+    let keys = ["input", "parameters", "train_nll", "validation_nll"]
+        .iter()
+        .chain(progress)
+        .chain(&["training_seconds", "train_rows", "validation_rows"]);
+    for key in keys {
         rows.push(vec![key.to_string(), text(&d[key])]);
     }
     if let Some(options) = d["options"].as_object() {
@@ -343,7 +496,9 @@ fn describe_rows(entry: &ModelEntry) -> Vec<Vec<String>> {
     rows
 }
 
-/// `CREATE MODEL`'s answer: one row about the trained model.
+/// `CREATE MODEL`'s answer: one row about the trained model. For a sequence model
+/// `input_length` is its context (0 for a bigram: no limit), the NLLs are nats per token and
+/// `epochs` counts AdamW steps.
 fn summary(qualified: &str, model: &Model, report: &TrainReport) -> StatementOutput {
     let schema = Arc::new(Schema::new(vec![
         Field::new("model", DataType::Utf8, false),
