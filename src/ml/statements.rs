@@ -9,6 +9,8 @@ use datafusion::arrow::array::{
     Array, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::execute_stream;
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DFStatement;
@@ -219,6 +221,19 @@ impl ModelSession<'_> {
         Ok((schema.field(0).clone(), plan))
     }
 
+    /// Runs the training query in one partition: its rows arrive in the query's own order on
+    /// every run (a table split over partitions would interleave them by thread timing), so
+    /// the same data, options and seed train the same model.
+    async fn training_stream(
+        &self,
+        plan: datafusion::logical_expr::LogicalPlan,
+    ) -> Result<SendableRecordBatchStream> {
+        let mut state = self.ctx.state();
+        state.config_mut().options_mut().execution.target_partitions = 1;
+        let physical = state.create_physical_plan(&plan).await?;
+        Ok(execute_stream(physical, state.task_ctx())?)
+    }
+
     /// The training query's one column, read as 0/1 vectors.
     async fn training_rows(&self, qualified: &str, query: &Query) -> Result<BitMatrix> {
         let (field, plan) = self.training_plan(qualified, query).await?;
@@ -231,12 +246,7 @@ impl ModelSession<'_> {
             )));
         }
         let what = format!("CREATE MODEL {qualified}, column '{}'", field.name());
-        let mut stream = self
-            .ctx
-            .execute_logical_plan(plan)
-            .await?
-            .execute_stream()
-            .await?;
+        let mut stream = self.training_stream(plan).await?;
         let mut matrix: Option<BitMatrix> = None;
         let mut rows_before = 0usize;
         while let Some(batch) = stream.next().await {
@@ -273,12 +283,7 @@ impl ModelSession<'_> {
             )));
         };
         let what = format!("CREATE MODEL {qualified}, column '{}'", field.name());
-        let mut stream = self
-            .ctx
-            .execute_logical_plan(plan)
-            .await?
-            .execute_stream()
-            .await?;
+        let mut stream = self.training_stream(plan).await?;
         let mut strings = Vec::new();
         let mut ids: Vec<Vec<i64>> = Vec::new();
         let mut rows_before = 0usize;
