@@ -72,8 +72,8 @@ pub struct Args {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ApiaryCommand {
-    /// Benchmarks against DataFusion in the same process: `lateral` (LATERAL VIEW explode
-    /// against unnest, the default) or `warehouse` (INSERT against COPY, metastore scale).
+    /// Benchmarks, each against a baseline in the same run: lateral (the default), warehouse,
+    /// flight, models, position, sequences (`apiary bench --help` lists them).
     Bench(crate::cli::bench::BenchArgs),
     /// Serve the engine over Arrow Flight SQL (ADBC, JDBC, pyarrow clients).
     Serve(crate::server::ServeArgs),

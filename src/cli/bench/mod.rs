@@ -8,12 +8,14 @@
 //! apiary bench flight [--rows N ...]     Flight SQL streaming against in-process, latency
 //! apiary bench models [--rows N ...]     model training, loglik and sampling against PyTorch's numbers
 //! apiary bench position [--rows N ...]   rope over float32 vectors against a copy, in GB/s
+//! apiary bench sequences [--pytorch ...]  the transformer's training, scoring and sampling
 //! ```
 
 pub mod flight;
 pub mod lateral;
 pub mod models;
 pub mod position;
+pub mod sequences;
 pub mod warehouse;
 
 use std::time::Duration;
@@ -24,6 +26,7 @@ pub use flight::FlightArgs;
 pub use lateral::LateralArgs;
 pub use models::ModelsArgs;
 pub use position::PositionArgs;
+pub use sequences::SequencesArgs;
 pub use warehouse::WarehouseArgs;
 
 /// Arguments of `apiary bench`: a suite, or the LATERAL VIEW suite's flags directly.
@@ -54,6 +57,9 @@ pub enum BenchSuite {
     Models(ModelsArgs),
     /// rope over 1M float32 vectors in a query, in GB/s, against a copy and vec_scale.
     Position(PositionArgs),
+    /// Sequence models on the words: training tokens/s (against PyTorch with --pytorch),
+    /// loglik words/s, sampling with and without the KV cache, and quality with --quality.
+    Sequences(SequencesArgs),
 }
 
 /// Runs the chosen suite and prints its report.
@@ -65,6 +71,7 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
         Some(BenchSuite::Flight(a)) => flight::run(a).await,
         Some(BenchSuite::Models(a)) => models::run(a).await,
         Some(BenchSuite::Position(a)) => position::run(a).await,
+        Some(BenchSuite::Sequences(a)) => sequences::run(a).await,
     }
 }
 
