@@ -66,6 +66,14 @@ pub enum ModelError {
         /// The prefix length given.
         found: usize,
     },
+    /// A completion prefix with more tokens than a sample may have.
+    #[error("the prefix has {tokens} tokens, more than max_len = {max_len}")]
+    SequencePrefixTooLong {
+        /// Tokens in the prefix.
+        tokens: usize,
+        /// The most tokens a completion may have.
+        max_len: usize,
+    },
     /// An output buffer of the wrong size was passed to a batch function.
     #[error("output buffer holds {found} values, {expected} needed")]
     WrongOutputLength {

@@ -148,15 +148,13 @@ impl ModelFunction {
             ModelFunctionKind::Embed => {
                 let len = seq.options().d_model;
                 let mut values = Vec::with_capacity(seqs.len() * len);
-                for s in &seqs {
-                    let e = seq.embed(s).map_err(error)?;
-                    if e.len() != len {
-                        return Err(DataFusionError::Internal(format!(
-                            "{what}: an embedding of {} values, not d_model = {len}",
-                            e.len()
-                        )));
-                    }
-                    values.extend_from_slice(&e);
+                seq.embed_batch(&seqs, &mut values).map_err(error)?;
+                if values.len() != seqs.len() * len {
+                    return Err(DataFusionError::Internal(format!(
+                        "{what}: {} embedding values for {} rows of d_model = {len}",
+                        values.len(),
+                        seqs.len()
+                    )));
                 }
                 let lengths = encoded.valid.iter().map(|&v| if v { len } else { 0 });
                 Arc::new(ListArray::try_new(

@@ -21,8 +21,8 @@ use super::functions::DOC_SECTION_MODELS;
 use super::input::{bits_to_list, column_bits, int_list_type, is_bit_list};
 use super::registry::{LoadedModel, load, scalar_name};
 use super::sequences::{
-    SeqColumnBuilder, SeqKind, as_utf8, check_input, default_max_len, encode_column,
-    input_description, model_kind, sample_options, seq_type, sql_type, token_type,
+    SeqColumnBuilder, SeqKind, as_utf8, check_input, encode_column, input_description, model_kind,
+    sample_options, seq_type, sql_type, token_type,
 };
 use crate::warehouse::Warehouse;
 
@@ -269,6 +269,22 @@ fn sequence_logprobs(
     let mut ids = Vec::new();
     let mut logprobs = Vec::new();
     let mut buf = [0u8; 4];
+    // The rows this call reaches, scored in one pass: from the cursor's row until their
+    // positions fill `limit` output rows.
+    let mut window = Vec::new();
+    let (mut row, mut j, mut positions) = (cursor.row, k, 0usize);
+    while row < num_rows && positions < limit + cursor.offset {
+        if encoded.valid[row] {
+            window.push(encoded.seq(j));
+            positions += encoded.seq(j).len() + 1;
+            j += 1;
+        }
+        row += 1;
+    }
+    let scored = seq
+        .logprobs_batch(&window)
+        .map_err(|e| DataFusionError::Execution(format!("{what}: {e}")))?;
+    let mut scored = scored.iter();
     while cursor.row < num_rows && row_ids.len() < limit {
         let row = cursor.row;
         if !encoded.valid[row] {
@@ -277,9 +293,9 @@ fn sequence_logprobs(
             continue;
         }
         let tokens = encoded.seq(k);
-        let lp = seq
-            .logprobs(tokens)
-            .map_err(|e| DataFusionError::Execution(format!("{what}: row {}: {e}", row + 1)))?;
+        let Some(lp) = scored.next() else {
+            break;
+        };
         let rows = tokens.len() + 1;
         let from = cursor.offset;
         let take = (rows - from).min(limit - row_ids.len());
@@ -594,7 +610,7 @@ fn sequence_generate(
             number("top_k", 6, row)?,
             number("top_p", 7, row)?,
         )?;
-        let most = options.max_len.unwrap_or_else(|| default_max_len(seq));
+        let most = options.max_len.unwrap_or_else(|| seq.default_sample_len());
         if prefix.len() > most {
             return Err(DataFusionError::Execution(format!(
                 "{what}: row {}: the prefix has {} tokens, more than {}",

@@ -315,13 +315,6 @@ impl SeqColumnBuilder {
     }
 }
 
-/// The most tokens a sample or completion has when no `max_len` is given (the prefix
-/// counted): a transformer's context − 1 (its end token needs the last position), 256 for a
-/// bigram.
-pub fn default_max_len(model: &SequenceModel) -> usize {
-    model.context().map_or(256, |c| c.saturating_sub(1))
-}
-
 /// An optional whole-number argument (`max_len`, `top_k`) of at least `min`.
 pub fn whole(what: &str, name: &str, value: Option<f64>, min: usize) -> Result<Option<usize>> {
     match value {

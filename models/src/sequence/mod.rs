@@ -29,10 +29,10 @@ use vocab::{END, Vocab};
 
 /// Positions per forward pass when scoring many sequences.
 const SCORE_CHUNK_POSITIONS: usize = 8192;
-/// The default and largest `max_len` of a bigram's samples.
-pub const BIGRAM_MAX_LEN: usize = 256;
-/// The largest `max_len` a bigram accepts.
-pub const MAX_SAMPLE_LEN: usize = 1 << 16;
+/// The default `max_len` of a bigram's samples (it has no context to fill).
+pub const BIGRAM_DEFAULT_SAMPLE_LEN: usize = 256;
+/// The largest `max_len` of a bigram's samples.
+pub const BIGRAM_MAX_SAMPLE_LEN: usize = 1 << 16;
 
 /// The network behind a sequence model.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,13 +184,23 @@ impl SequenceModel {
     /// log p(token_i | tokens before it) at every position: n + 1 values, the last one the
     /// end token's.
     pub fn logprobs(&self, tokens: &[u32]) -> Result<Vec<f64>> {
-        self.check_len(tokens)?;
+        Ok(self.logprobs_batch(&[tokens])?.pop().unwrap_or_default())
+    }
+
+    /// [`logprobs`](Self::logprobs) of many sequences, scored together.
+    pub fn logprobs_batch(&self, seqs: &[&[u32]]) -> Result<Vec<Vec<f64>>> {
+        for s in seqs {
+            self.check_len(s)?;
+        }
         Ok(match &self.net {
-            SeqNet::Bigram(b) => bigram_logprobs(b, tokens).collect(),
+            SeqNet::Bigram(b) => seqs
+                .iter()
+                .map(|s| bigram_logprobs(b, s).collect())
+                .collect(),
             SeqNet::Transformer(t) => {
-                let mut v = Vec::new();
-                score_chunks(t, &[tokens], |_, lp| v = lp.to_vec());
-                v
+                let mut out = vec![Vec::new(); seqs.len()];
+                score_chunks(t, seqs, |i, lp| out[i] = lp.to_vec());
+                out
             }
         })
     }
@@ -198,29 +208,66 @@ impl SequenceModel {
     /// The mean of the last block's hidden states over the positions after each token (the
     /// start position alone for an empty sequence): a `d_model`-float summary of the sequence.
     pub fn embed(&self, tokens: &[u32]) -> Result<Vec<f32>> {
-        self.check_len(tokens)?;
+        let mut out = Vec::new();
+        self.embed_batch(&[tokens], &mut out)?;
+        Ok(out)
+    }
+
+    /// [`embed`](Self::embed) of many sequences, appended to `out` (`d_model` values each),
+    /// run through the model together.
+    pub fn embed_batch(&self, seqs: &[&[u32]], out: &mut Vec<f32>) -> Result<()> {
+        for s in seqs {
+            self.check_len(s)?;
+        }
         let t = self.transformer("embeddings")?;
         let d = t.config.d;
         let mut batch = Batch::default();
-        batch.push(tokens, t.config.context);
         let mut tape = Tape::default();
-        tape.forward(t, &batch, None);
-        let rows = if tokens.is_empty() {
-            0..1
-        } else {
-            1..tokens.len() + 1
-        };
-        let count = rows.len() as f32;
-        let mut mean = vec![0.0f32; d];
-        for r in rows {
-            for (m, &x) in mean.iter_mut().zip(&tape.x[r * d..(r + 1) * d]) {
-                *m += x;
+        let mut first = 0;
+        while first < seqs.len() {
+            batch.clear();
+            let mut end = first;
+            while end < seqs.len()
+                && (end == first || batch.positions() + seqs[end].len() < SCORE_CHUNK_POSITIONS)
+            {
+                batch.push(seqs[end], t.config.context);
+                end += 1;
             }
+            tape.forward(t, &batch, None);
+            for &(start, len) in &batch.seqs {
+                // Positions 1..len follow the tokens; an empty sequence has position 0 only.
+                let rows = if len == 1 {
+                    start..start + 1
+                } else {
+                    start + 1..start + len
+                };
+                let count = rows.len() as f32;
+                let at = out.len();
+                out.resize(at + d, 0.0);
+                for r in rows {
+                    for (m, &x) in out[at..].iter_mut().zip(&tape.x[r * d..(r + 1) * d]) {
+                        *m += x;
+                    }
+                }
+                for m in &mut out[at..] {
+                    *m /= count;
+                }
+            }
+            first = end;
         }
-        for m in &mut mean {
-            *m /= count;
-        }
-        Ok(mean)
+        Ok(())
+    }
+
+    /// The most tokens a sample or completion may have (its prefix counted): a transformer's
+    /// context − 1 (the end token takes the last position); 65,536 for a bigram.
+    pub fn max_sample_len(&self) -> usize {
+        self.context().map_or(BIGRAM_MAX_SAMPLE_LEN, |c| c - 1)
+    }
+
+    /// The `max_len` of samples and completions when none is given: a transformer's
+    /// context − 1, 256 for a bigram.
+    pub fn default_sample_len(&self) -> usize {
+        self.context().map_or(BIGRAM_DEFAULT_SAMPLE_LEN, |c| c - 1)
     }
 
     /// The embedding row of token id `id` (before any rotation).
@@ -250,11 +297,11 @@ impl SequenceModel {
         }
     }
 
-    /// The most tokens a result may have, and the checked `max_len`.
+    /// The checked `max_len`.
     fn max_len(&self, options: &SampleOptions) -> Result<usize> {
-        let most = self.context().map_or(MAX_SAMPLE_LEN, |c| c - 1);
+        let most = self.max_sample_len();
         match options.max_len {
-            None => Ok(most.min(BIGRAM_MAX_LEN.max(self.context().unwrap_or(0)))),
+            None => Ok(self.default_sample_len()),
             Some(n) if n <= most => Ok(n),
             Some(n) => Err(ModelError::BadInput(format!(
                 "max_len {n} is more than the {most} tokens this model can generate"
@@ -322,9 +369,9 @@ impl SequenceModel {
     ) -> Result<Vec<Vec<u32>>> {
         let max_len = self.check_sampling(options)?;
         if prefix.len() > max_len {
-            return Err(ModelError::PrefixTooLong {
-                n: max_len,
-                found: prefix.len(),
+            return Err(ModelError::SequencePrefixTooLong {
+                tokens: prefix.len(),
+                max_len,
             });
         }
         if let Some(bad) = prefix.iter().find(|&&t| t as usize >= self.vocab.len()) {
@@ -365,9 +412,9 @@ impl SequenceModel {
     ) -> Result<Vec<Vec<u32>>> {
         let max_len = self.check_sampling(options)?;
         if prefix.len() > max_len {
-            return Err(ModelError::PrefixTooLong {
-                n: max_len,
-                found: prefix.len(),
+            return Err(ModelError::SequencePrefixTooLong {
+                tokens: prefix.len(),
+                max_len,
             });
         }
         let mut draws = Draws::default();
