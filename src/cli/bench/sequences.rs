@@ -20,6 +20,9 @@ use apiary_models::{
     TrainProgress, TrainingRows, sample_rng, train_sequences,
 };
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::error::DataFusionError;
 
 use crate::error::{ApiaryError, Result};
 use crate::session::ApiaryContext;
@@ -244,13 +247,13 @@ fn pytorch_rate(steps: usize, threads: usize) -> std::result::Result<f64, String
 async fn words(ctx: &ApiaryContext, table: &str) -> Result<Vec<String>> {
     let batches: Vec<RecordBatch> = ctx
         .session()
-        .sql(&format!("SELECT CAST(word AS STRING) FROM {table}"))
+        .sql(&format!("SELECT word FROM {table}"))
         .await?
         .collect()
         .await?;
     let mut out = Vec::new();
     for batch in batches {
-        let column = batch.column(0);
+        let column = cast(batch.column(0), &DataType::Utf8).map_err(DataFusionError::from)?;
         let strings = column.as_string::<i32>();
         for i in 0..strings.len() {
             if strings.is_valid(i) {
