@@ -10,7 +10,7 @@
 //! [`TokenVectors`] source, so `embedding` is exactly `rope(v, pos, base, style)` of the
 //! token's embedding row v: position 0 (the first token) is v itself.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use apiary_models::{Model, SequenceModel, Vocab};
 use apiary_udfs::generator::{GenerateCursor, GeneratedRows, Generator, GeneratorArg};
@@ -26,6 +26,23 @@ use super::sequences::{
 };
 
 const WHAT: &str = "rope_embed(model, seq)";
+
+/// The library's documentation with the model form added.
+static DOC: LazyLock<Documentation> = LazyLock::new(|| {
+    let library = RopeEmbed.documentation().clone();
+    let description = format!(
+        "{} rope_embed(model, seq) takes a transformer's name and a sequence of its input \
+         kind (a STRING or an ARRAY of token ids) and returns pos, token and embedding = \
+         rope(the model's embedding of the token, pos, the model's rope_base, its rope_style).",
+        library.description
+    );
+    let syntax = format!("{} or rope_embed(model, seq)", library.syntax_example);
+    let mut doc = Documentation::builder(library.doc_section, description, syntax);
+    if let Some(example) = library.sql_example {
+        doc = doc.with_sql_example(example);
+    }
+    doc.build()
+});
 
 /// `rope_embed`, with the model form added in front of the library's forms.
 #[derive(Debug)]
@@ -190,7 +207,7 @@ impl Generator for ModelRopeEmbed {
     }
 
     fn documentation(&self) -> &Documentation {
-        self.library.documentation()
+        &DOC
     }
 
     fn coerce_arguments(&self, args: &[GeneratorArg]) -> Result<Vec<DataType>> {
