@@ -213,6 +213,7 @@ def masked_nll(logits, tgt, mask):
 
 
 @torch.no_grad()
+@torch.no_grad()
 def evaluate(model, seqs, batch=1024):
     """Test nats/char: total NLL / total predicted tokens (chars + one end token per word)."""
     model.eval()
@@ -311,7 +312,7 @@ def train(a):
     if not a.no_final_eval:
         t0 = time.perf_counter()
         nats = evaluate(model, test_seqs)
-        print(f"test {nats:.4f} nats/char ({time.perf_counter() - t0:.1f} s)")
+        print(f"test {nats:.4f} nats/char ({time.perf_counter() - t0:.3f} s)")
 
 
 # ----------------------------------------------------------------------------- baselines

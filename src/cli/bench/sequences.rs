@@ -100,17 +100,25 @@ pub async fn run(args: &SequencesArgs) -> Result<()> {
     let (model, _) = train_sequences(&o, &rows, &mut progress).map_err(model_error)?;
     let ours = progress.rates.iter().sum::<f64>() / progress.rates.len().max(1) as f64;
     println!("{:<28} {:>12.0} tokens/s", "apiary (2 shards)", ours);
-    if args.pytorch {
-        match pytorch_rate(args.steps, args.torch_threads) {
-            Ok(torch) => println!(
-                "{:<28} {:>12.0} tokens/s   apiary / pytorch = {:.2}",
-                format!("pytorch ({} threads)", args.torch_threads),
-                torch,
-                ours / torch
-            ),
-            Err(e) => println!("pytorch: not measured ({e})"),
+    let torch = if args.pytorch {
+        match pytorch_rates(args.steps, args.torch_threads, test_words.len()) {
+            Ok(torch) => {
+                println!(
+                    "{:<28} {:>12.0} tokens/s   apiary / pytorch = {:.2}",
+                    format!("pytorch ({} threads)", args.torch_threads),
+                    torch.train,
+                    ours / torch.train
+                );
+                Some(torch)
+            }
+            Err(e) => {
+                println!("pytorch: not measured ({e})");
+                None
+            }
         }
-    }
+    } else {
+        None
+    };
 
     let model = sequence(&model)?;
     let encoded: Vec<Vec<u32>> = test_words
@@ -140,11 +148,16 @@ pub async fn run(args: &SequencesArgs) -> Result<()> {
         black_box(&out);
         done += batch.len();
     }
-    println!(
-        "{:<28} {:>12.0} words/s",
-        "transformer",
-        done as f64 / start.elapsed().as_secs_f64()
-    );
+    let rate = done as f64 / start.elapsed().as_secs_f64();
+    println!("{:<28} {:>12.0} words/s", "apiary, one thread", rate);
+    if let Some(score) = torch.as_ref().and_then(|t| t.score) {
+        println!(
+            "{:<28} {:>12.0} words/s   apiary / pytorch = {:.2}   (its evaluation of the test words: batches of 1,024 padded words, no_grad)",
+            format!("pytorch ({} threads)", args.torch_threads),
+            score,
+            rate / score
+        );
+    }
 
     println!();
     println!(
@@ -212,8 +225,19 @@ fn nats_per_token(model: &SequenceModel, words: &[String]) -> Result<f64> {
     Ok(-ll.iter().sum::<f64>() / tokens as f64)
 }
 
-/// PyTorch's training throughput for the same configuration, from the reference script.
-fn pytorch_rate(steps: usize, threads: usize) -> std::result::Result<f64, String> {
+/// What the PyTorch reference measured: training tokens/s, and test-set scoring words/s.
+struct TorchRates {
+    train: f64,
+    score: Option<f64>,
+}
+
+/// Runs the PyTorch reference for `steps` steps on `threads` threads and reads its
+/// throughput line and its timed final evaluation of the test words.
+fn pytorch_rates(
+    steps: usize,
+    threads: usize,
+    test_words: usize,
+) -> std::result::Result<TorchRates, String> {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/models/reference/pytorch_transformer.py"
@@ -226,7 +250,6 @@ fn pytorch_rate(steps: usize, threads: usize) -> std::result::Result<f64, String
             "--threads",
             &threads.to_string(),
         ])
-        .arg("--no-final-eval")
         .output()
         .map_err(|e| format!("cannot run python3: {e}"))?;
     let text = String::from_utf8_lossy(&output.stdout);
@@ -235,12 +258,22 @@ fn pytorch_rate(steps: usize, threads: usize) -> std::result::Result<f64, String
         return Err(err.lines().last().unwrap_or("failed").to_string());
     }
     // "throughput over steps 21..300: 27978 tok/s, 49763 padded tok/s (…)"
-    text.lines()
+    let train = text
+        .lines()
         .find_map(|l| l.strip_prefix("throughput over steps "))
         .and_then(|l| l.split_once(": "))
         .and_then(|(_, rest)| rest.split_once(" tok/s"))
         .and_then(|(v, _)| v.trim().parse().ok())
-        .ok_or_else(|| "no throughput line in its output".to_string())
+        .ok_or_else(|| "no throughput line in its output".to_string())?;
+    // "test 1.9517 nats/char (1.3 s)"
+    let score = text
+        .lines()
+        .filter(|l| l.starts_with("test "))
+        .find_map(|l| l.rsplit_once('(').and_then(|(_, t)| t.strip_suffix(" s)")))
+        .and_then(|t| t.trim().parse::<f64>().ok())
+        .filter(|&t| t > 0.0)
+        .map(|t| test_words as f64 / t);
+    Ok(TorchRates { train, score })
 }
 
 /// The `word` column of a words sample table, NULLs left out.
