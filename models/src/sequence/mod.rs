@@ -27,6 +27,8 @@ use transformer::decode::{KvCache, StepScratch};
 use transformer::tape::{Batch, Tape};
 use vocab::{END, Vocab};
 
+/// Sequences from which scoring splits a batch across two threads.
+const PARALLEL_MIN_SEQUENCES: usize = 1024;
 /// Positions per forward pass when scoring many sequences.
 const SCORE_CHUNK_POSITIONS: usize = 8192;
 /// The default `max_len` of a bigram's samples (it has no context to fill).
@@ -175,7 +177,7 @@ impl SequenceModel {
                 }
             }
             SeqNet::Transformer(t) => {
-                score_chunks(t, seqs, |i, lp| out[i] = lp.iter().sum());
+                score_parallel(t, seqs, |i, lp| out[i] = lp.iter().sum());
             }
         }
         Ok(())
@@ -199,7 +201,7 @@ impl SequenceModel {
                 .collect(),
             SeqNet::Transformer(t) => {
                 let mut out = vec![Vec::new(); seqs.len()];
-                score_chunks(t, seqs, |i, lp| out[i] = lp.to_vec());
+                score_parallel(t, seqs, |i, lp| out[i] = lp.to_vec());
                 out
             }
         })
@@ -441,6 +443,41 @@ fn bigram_logprobs<'a>(b: &'a Bigram, tokens: &'a [u32]) -> impl Iterator<Item =
     let prev = std::iter::once(END).chain(tokens.iter().copied());
     let next = tokens.iter().copied().chain(std::iter::once(END));
     prev.zip(next).map(|(p, n)| f64::from(b.row(p)[n as usize]))
+}
+
+/// [`score_chunks`] with the second half of a large batch scored on another thread (the
+/// scores do not depend on how the sequences are split: each position's row of every matrix
+/// product is computed on its own).
+fn score_parallel(t: &Transformer, seqs: &[&[u32]], mut each: impl FnMut(usize, &[f64])) {
+    let parallel = seqs.len() >= PARALLEL_MIN_SEQUENCES
+        && std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2;
+    if !parallel {
+        return score_chunks(t, seqs, each);
+    }
+    let (first, second) = seqs.split_at(seqs.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| {
+            let mut flat = Vec::new();
+            let mut lens = Vec::with_capacity(second.len());
+            score_chunks(t, second, |_, lp| {
+                flat.extend_from_slice(lp);
+                lens.push(lp.len());
+            });
+            (flat, lens)
+        });
+        score_chunks(t, first, &mut each);
+        // The other half's scores, or (should its thread have failed) this thread's.
+        match other.join() {
+            Ok((flat, lens)) => {
+                let mut at = 0;
+                for (k, len) in lens.into_iter().enumerate() {
+                    each(first.len() + k, &flat[at..at + len]);
+                    at += len;
+                }
+            }
+            Err(_) => score_chunks(t, second, |k, lp| each(first.len() + k, lp)),
+        }
+    });
 }
 
 /// Scores `seqs` in chunks of a few thousand positions, calling `each(i, logprobs)` with the

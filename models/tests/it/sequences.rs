@@ -293,6 +293,20 @@ fn embeddings_and_logprobs_are_consistent() {
     assert_eq!(e.len(), 16);
     assert_ne!(e, m.embed(&m.encode_str("tu").unwrap()).unwrap());
     assert_eq!(m.embed(&[]).unwrap().len(), 16);
+    // A large batch (scored in chunks, half on another thread) gives each sequence the
+    // score it gets alone, bit for bit.
+    let many: Vec<Vec<u32>> = words(2500, 3)
+        .iter()
+        .map(|w| m.encode_str(w).unwrap())
+        .collect();
+    let seqs: Vec<&[u32]> = many.iter().map(Vec::as_slice).collect();
+    let mut ll = vec![0.0; seqs.len()];
+    m.loglik_batch(&seqs, &mut ll).unwrap();
+    for (s, l) in seqs.iter().zip(&ll).step_by(97) {
+        assert_eq!(m.loglik(s).unwrap().to_bits(), l.to_bits());
+    }
+    let lps = m.logprobs_batch(&seqs).unwrap();
+    assert_eq!(lps[2499], m.logprobs(seqs[2499]).unwrap());
     let (base, _) = m.rope().unwrap();
     assert_eq!(base, 10_000.0);
     assert_eq!(m.token_embedding(x[0]).unwrap().len(), 16);
