@@ -6,7 +6,8 @@
 //!    context 32, batch 128 words; the defaults) for `--steps` steps, in predicted tokens per
 //!    second of training (validation passes excluded), and PyTorch's figure for the same
 //!    configuration when `--pytorch` is given and `python3` can import torch.
-//! 2. Scoring: `loglik` over the test words repeated to `--words`, batched, one thread.
+//! 2. Scoring: `loglik` over the test words repeated to `--words`, in batches of 8,192 (each
+//!    split over two threads).
 //! 3. Sampling: `--samples` words drawn with the key/value cache and without it (the whole
 //!    prefix recomputed before each token), in generated tokens per second.
 //! 4. With `--quality`: the bigram and the transformer with default options, test nats per
@@ -128,7 +129,7 @@ pub async fn run(args: &SequencesArgs) -> Result<()> {
         .map_err(model_error)?;
     println!();
     println!(
-        "loglik over {} words (the test words repeated), batches of 8,192, one thread",
+        "loglik over {} words (the test words repeated), batches of 8,192 (each split over two threads)",
         args.words
     );
     let mut done = 0;
@@ -149,7 +150,7 @@ pub async fn run(args: &SequencesArgs) -> Result<()> {
         done += batch.len();
     }
     let rate = done as f64 / start.elapsed().as_secs_f64();
-    println!("{:<28} {:>12.0} words/s", "apiary, one thread", rate);
+    println!("{:<28} {:>12.0} words/s", "apiary, two threads", rate);
     if let Some(score) = torch.as_ref().and_then(|t| t.score) {
         println!(
             "{:<28} {:>12.0} words/s   apiary / pytorch = {:.2}   (its evaluation of the test words: batches of 1,024 padded words, no_grad)",
