@@ -152,8 +152,12 @@ impl ModelSession<'_> {
                     .map_err(|e| usage(format!("CREATE MODEL {qualified}: {e}")))?,
             )
         };
+        // The query row of each training row (NULL rows are skipped), for error messages.
+        let mut origin = Vec::new();
         let data = if sequence {
-            TrainingData::Sequences(self.sequence_rows(&qualified, query).await?)
+            let (rows, rows_origin) = self.sequence_rows(&qualified, query).await?;
+            origin = rows_origin;
+            TrainingData::Sequences(rows)
         } else {
             TrainingData::Bits(self.training_rows(&qualified, query).await?)
         };
@@ -183,7 +187,10 @@ impl ModelSession<'_> {
         })
         .await
         .map_err(|e| usage(format!("CREATE MODEL {qualified}: training stopped: {e}")))?
-        .map_err(|e| usage(format!("CREATE MODEL {qualified}: {e}")))?;
+        .map_err(|e| {
+            let message = query_row_numbers(&e.to_string(), &origin);
+            usage(format!("CREATE MODEL {qualified}: {message}"))
+        })?;
         let (model, report) = trained;
         let details = details(&model, &report, query);
         let mode = if or_replace {
@@ -272,7 +279,13 @@ impl ModelSession<'_> {
 
     /// The training query's one column, read as sequences: strings (their characters) or
     /// arrays of token ids. NULL rows are left out.
-    async fn sequence_rows(&self, qualified: &str, query: &Query) -> Result<TrainingRows> {
+    /// The training query's sequences, NULL rows left out, and the query row number
+    /// (from 1) of each.
+    async fn sequence_rows(
+        &self,
+        qualified: &str,
+        query: &Query,
+    ) -> Result<(TrainingRows, Vec<usize>)> {
         let (field, plan) = self.training_plan(qualified, query).await?;
         let Some(kind) = seq_kind(field.data_type()) else {
             return Err(usage(format!(
@@ -286,13 +299,19 @@ impl ModelSession<'_> {
         let mut stream = self.training_stream(plan).await?;
         let mut strings = Vec::new();
         let mut ids: Vec<Vec<i64>> = Vec::new();
+        let mut origin = Vec::new();
         let mut rows_before = 0usize;
         while let Some(batch) = stream.next().await {
             let column = batch?.column(0).clone();
             match kind {
                 SeqKind::Chars => {
                     let text = as_utf8(&column)?;
-                    strings.extend(text.iter().flatten().map(str::to_string));
+                    for (row, value) in text.iter().enumerate() {
+                        if let Some(value) = value {
+                            strings.push(value.to_string());
+                            origin.push(rows_before + row + 1);
+                        }
+                    }
                 }
                 SeqKind::Ids => {
                     let lists = as_id_lists(&what, &column)?;
@@ -306,6 +325,7 @@ impl ModelSession<'_> {
                             )));
                         }
                         ids.push(values.values().to_vec());
+                        origin.push(rows_before + row + 1);
                     }
                 }
             }
@@ -325,7 +345,7 @@ impl ModelSession<'_> {
                  are skipped)"
             )));
         }
-        Ok(rows)
+        Ok((rows, origin))
     }
 
     fn show(&self, db: Option<String>, pattern: Option<String>) -> Result<StatementOutput> {
@@ -401,6 +421,23 @@ fn renumber(message: &str, rows_before: usize) -> String {
             &rest[digits.len()..]
         ),
         Err(_) => message.to_string(),
+    }
+}
+
+/// A training error about "row N" of the training rows (NULL rows not counted) as a row of
+/// the query: `origin[N − 1]`.
+fn query_row_numbers(message: &str, origin: &[usize]) -> String {
+    let Some(rest) = message.strip_prefix("row ") else {
+        return message.to_string();
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    match digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| origin.get(n.checked_sub(1)?))
+    {
+        Some(row) => format!("row {row}{}", &rest[digits.len()..]),
+        None => message.to_string(),
     }
 }
 
@@ -537,6 +574,25 @@ fn summary(qualified: &str, model: &Model, report: &TrainReport) -> StatementOut
 #[cfg(test)]
 mod tests {
     use super::renumber;
+
+    #[test]
+    fn training_rows_map_back_to_query_rows() {
+        use super::query_row_numbers;
+        let origin = [2, 5, 9];
+        assert_eq!(
+            query_row_numbers("row 3 has 40 tokens with its end token", &origin),
+            "row 9 has 40 tokens with its end token"
+        );
+        assert_eq!(
+            query_row_numbers("row 1: token id -2", &origin),
+            "row 2: token id -2"
+        );
+        assert_eq!(query_row_numbers("row 7: ?", &origin), "row 7: ?");
+        assert_eq!(
+            query_row_numbers("the training set is empty", &origin),
+            "the training set is empty"
+        );
+    }
 
     #[test]
     fn row_numbers_count_from_the_query_start() {
