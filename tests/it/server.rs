@@ -1060,4 +1060,34 @@ async fn models_are_trained_and_queried_over_flight_sql() {
     )
     .await;
     assert_eq!(scored, vec![vec!["297".to_string()]]);
+
+    // A sequence model: a small transformer on the words, then its samples and scores from
+    // the other client.
+    let created = query(
+        &mut c,
+        "CREATE MODEL w OPTIONS (model_type = 'transformer', steps = 30, d_model = 16, heads = 2, \
+         mlp = 32, layers = 1) AS SELECT word FROM words_train",
+    )
+    .await;
+    assert_eq!(
+        created[0][..2],
+        ["default.w".to_string(), "transformer".to_string()]
+    );
+    let samples = query(
+        &mut other,
+        "SELECT count(*), max(length(seq)) <= 31 FROM sample('w', 20, 1.0, 3)",
+    )
+    .await;
+    assert_eq!(samples, vec![vec!["20".to_string(), "true".to_string()]]);
+    let scored = query(
+        &mut other,
+        "SELECT count(*) FROM words_test WHERE loglik('w', word) < 0 AND id < 1000",
+    )
+    .await;
+    let expected = query(
+        &mut other,
+        "SELECT count(*) FROM words_test WHERE id < 1000",
+    )
+    .await;
+    assert_eq!(scored, expected);
 }
