@@ -10,6 +10,7 @@ use super::Transformer;
 use super::kernels::{
     HeadSlots, attend, attend_back, gelu, gelu_back, layer_norm, layer_norm_back,
 };
+use crate::math::{exp_f32, exp_neg_f64};
 use crate::sequence::gemm::{matmul_nn, matmul_nt, matmul_tn_acc};
 use crate::sequence::vocab::END;
 
@@ -268,7 +269,7 @@ impl Tape {
             let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let mut sum = 0.0f64;
             for z in row.iter_mut() {
-                *z = (*z - max).exp();
+                *z = exp_f32(*z - max);
                 sum += f64::from(*z);
             }
             let target = target as usize;
@@ -476,6 +477,6 @@ fn masked<'a>(dx: &'a [f32], mask: &[f32], scratch: &'a mut Vec<f32>) -> &'a [f3
 /// log softmax(row)[target], in f64.
 pub(crate) fn log_softmax_at(row: &[f32], target: usize) -> f64 {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f64 = row.iter().map(|&z| libm::exp(f64::from(z - max))).sum();
+    let sum: f64 = row.iter().map(|&z| exp_neg_f64(f64::from(z - max))).sum();
     f64::from(row[target] - max) - libm::log(sum)
 }
