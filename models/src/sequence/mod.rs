@@ -223,19 +223,7 @@ impl SequenceModel {
         }
         let t = self.transformer("embeddings")?;
         let d = t.config.d;
-        let mut batch = Batch::default();
-        let mut tape = Tape::default();
-        let mut first = 0;
-        while first < seqs.len() {
-            batch.clear();
-            let mut end = first;
-            while end < seqs.len()
-                && (end == first || batch.positions() + seqs[end].len() < SCORE_CHUNK_POSITIONS)
-            {
-                batch.push(seqs[end], t.config.context);
-                end += 1;
-            }
-            tape.forward(t, &batch, None);
+        for_each_chunk(t, seqs, |batch, tape, _| {
             for &(start, len) in &batch.seqs {
                 // Positions 1..len follow the tokens; an empty sequence has position 0 only.
                 let rows = if len == 1 {
@@ -255,8 +243,7 @@ impl SequenceModel {
                     *m /= count;
                 }
             }
-            first = end;
-        }
+        });
         Ok(())
     }
 
@@ -480,12 +467,12 @@ fn score_parallel(t: &Transformer, seqs: &[&[u32]], mut each: impl FnMut(usize, 
     });
 }
 
-/// Scores `seqs` in chunks of a few thousand positions, calling `each(i, logprobs)` with the
-/// per-position log-probabilities of sequence i. Lengths are checked by the caller.
-fn score_chunks(t: &Transformer, seqs: &[&[u32]], mut each: impl FnMut(usize, &[f64])) {
+/// Runs `seqs` through the model in packed chunks of a few thousand positions, calling
+/// `each(batch, tape, first)` after each forward pass (`first`: the index of the chunk's first
+/// sequence). Lengths are checked by the caller.
+fn for_each_chunk(t: &Transformer, seqs: &[&[u32]], mut each: impl FnMut(&Batch, &Tape, usize)) {
     let mut batch = Batch::default();
     let mut tape = Tape::default();
-    let mut lp = Vec::new();
     let mut first = 0;
     while first < seqs.len() {
         batch.clear();
@@ -497,14 +484,23 @@ fn score_chunks(t: &Transformer, seqs: &[&[u32]], mut each: impl FnMut(usize, &[
             end += 1;
         }
         tape.forward(t, &batch, None);
+        each(&batch, &tape, first);
+        first = end;
+    }
+}
+
+/// Scores `seqs`, calling `each(i, logprobs)` with the per-position log-probabilities of
+/// sequence i. Lengths are checked by the caller.
+fn score_chunks(t: &Transformer, seqs: &[&[u32]], mut each: impl FnMut(usize, &[f64])) {
+    let mut lp = Vec::new();
+    for_each_chunk(t, seqs, |batch, tape, first| {
         lp.clear();
         lp.resize(batch.positions(), 0.0);
-        tape.target_logprobs(&batch, t.config.vocab, &mut lp);
+        tape.target_logprobs(batch, t.config.vocab, &mut lp);
         for (k, &(start, len)) in batch.seqs.iter().enumerate() {
             each(first + k, &lp[start..start + len]);
         }
-        first = end;
-    }
+    });
 }
 
 /// Scratch of the categorical draws.

@@ -169,6 +169,19 @@ pub(crate) struct HeadSlots {
     pub(crate) dim: usize,
 }
 
+impl HeadSlots {
+    /// Head `h` of `d_model` = `d` split into heads of `dim`.
+    pub(crate) fn new(d: usize, dim: usize, h: usize) -> Self {
+        Self {
+            stride: 3 * d,
+            q: h * dim,
+            k: d + h * dim,
+            v: 2 * d + h * dim,
+            dim,
+        }
+    }
+}
+
 /// Copies one head's keys (or values) of a sequence into `out` transposed, [dim × stride]
 /// with `stride` = len rounded up to 8 and zeros after len, so that the scores of a query
 /// against eight positions are one register of multiply-adds per dimension.

@@ -186,13 +186,7 @@ impl Tape {
             for &(start, len) in &batch.seqs {
                 let rows = start * 3 * d..(start + len) * 3 * d;
                 for h in 0..heads {
-                    let slots = HeadSlots {
-                        stride: 3 * d,
-                        q: h * hd,
-                        k: d + h * hd,
-                        v: 2 * d + h * hd,
-                        dim: hd,
-                    };
+                    let slots = HeadSlots::new(d, hd, h);
                     attend(
                         &lt.qkv[rows.clone()],
                         slots,
@@ -362,13 +356,7 @@ impl Tape {
             for &(start, len) in &batch.seqs {
                 let rows = start * 3 * d..(start + len) * 3 * d;
                 for h in 0..heads {
-                    let slots = HeadSlots {
-                        stride: 3 * d,
-                        q: h * hd,
-                        k: d + h * hd,
-                        v: 2 * d + h * hd,
-                        dim: hd,
-                    };
+                    let slots = HeadSlots::new(d, hd, h);
                     attend_back(
                         &lt.qkv[rows.clone()],
                         slots,
