@@ -156,13 +156,7 @@ impl ModelFunction {
                         seqs.len()
                     )));
                 }
-                let lengths = encoded.valid.iter().map(|&v| if v { len } else { 0 });
-                Arc::new(ListArray::try_new(
-                    Arc::new(Field::new_list_field(DataType::Float32, true)),
-                    OffsetBuffer::from_lengths(lengths),
-                    Arc::new(Float32Array::from(values)),
-                    Some(nulls),
-                )?)
+                float_lists(values, &encoded.valid, len, nulls)?
             }
         };
         Ok(ColumnarValue::Array(out))
@@ -256,13 +250,7 @@ impl ScalarUDFImpl for ModelFunction {
                         .embed_into(row, out)
                         .map_err(|e| DataFusionError::Execution(format!("{what}: {e}")))?;
                 }
-                let lengths = bits.valid.iter().map(|&v| if v { len } else { 0 });
-                Arc::new(ListArray::try_new(
-                    Arc::new(Field::new_list_field(DataType::Float32, true)),
-                    OffsetBuffer::from_lengths(lengths),
-                    Arc::new(Float32Array::from(values)),
-                    Some(nulls),
-                )?)
+                float_lists(values, &bits.valid, len, nulls)?
             }
         };
         Ok(ColumnarValue::Array(out))
@@ -274,6 +262,22 @@ impl ScalarUDFImpl for ModelFunction {
             ModelFunctionKind::Embed => &EMBED_DOC,
         })
     }
+}
+
+/// A column of `len`-float lists, one per valid row of `values` (empty and NULL elsewhere).
+fn float_lists(
+    values: Vec<f32>,
+    valid: &[bool],
+    len: usize,
+    nulls: NullBuffer,
+) -> Result<ArrayRef> {
+    let lengths = valid.iter().map(|&v| if v { len } else { 0 });
+    Ok(Arc::new(ListArray::try_new(
+        Arc::new(Field::new_list_field(DataType::Float32, true)),
+        OffsetBuffer::from_lengths(lengths),
+        Arc::new(Float32Array::from(values)),
+        Some(nulls),
+    )?))
 }
 
 /// Values of the valid rows, spread over all rows (`fill` where a row is NULL).

@@ -347,15 +347,9 @@ impl SequenceModel {
         (state, logits)
     }
 
-    /// `n` completions of `prefix` (the prefix included in each), completion k drawing from
-    /// `rng(k)`; the prefix is run through the model once and its cache shared.
-    pub fn complete(
-        &self,
-        prefix: &[u32],
-        n: usize,
-        options: &SampleOptions,
-        mut rng: impl FnMut(usize) -> Box<dyn RngCore>,
-    ) -> Result<Vec<Vec<u32>>> {
+    /// The checked sampling options' `max_len`, after checking that `prefix` fits in it and
+    /// holds only ids of the vocabulary.
+    fn check_prefix(&self, prefix: &[u32], options: &SampleOptions) -> Result<usize> {
         let max_len = self.check_sampling(options)?;
         if prefix.len() > max_len {
             return Err(ModelError::SequencePrefixTooLong {
@@ -368,6 +362,19 @@ impl SequenceModel {
                 "token {bad} is outside the vocabulary"
             )));
         }
+        Ok(max_len)
+    }
+
+    /// `n` completions of `prefix` (the prefix included in each), completion k drawing from
+    /// `rng(k)`; the prefix is run through the model once and its cache shared.
+    pub fn complete(
+        &self,
+        prefix: &[u32],
+        n: usize,
+        options: &SampleOptions,
+        mut rng: impl FnMut(usize) -> Box<dyn RngCore>,
+    ) -> Result<Vec<Vec<u32>>> {
+        let max_len = self.check_prefix(prefix, options)?;
         let (primed, first) = self.prime(prefix);
         let mut draws = Draws::default();
         let mut out = Vec::with_capacity(n);
@@ -399,13 +406,7 @@ impl SequenceModel {
         options: &SampleOptions,
         mut rng: impl FnMut(usize) -> Box<dyn RngCore>,
     ) -> Result<Vec<Vec<u32>>> {
-        let max_len = self.check_sampling(options)?;
-        if prefix.len() > max_len {
-            return Err(ModelError::SequencePrefixTooLong {
-                tokens: prefix.len(),
-                max_len,
-            });
-        }
+        let max_len = self.check_prefix(prefix, options)?;
         let mut draws = Draws::default();
         let mut out = Vec::with_capacity(n);
         for k in 0..n {
