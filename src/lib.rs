@@ -11,6 +11,7 @@ pub mod error;
 pub mod exec;
 pub mod ml;
 pub mod plan;
+pub mod security;
 pub mod server;
 pub mod session;
 pub mod sql;

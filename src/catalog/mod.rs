@@ -2,4 +2,4 @@
 
 pub mod sample;
 
-pub use sample::register_sample_tables;
+pub use sample::{is_sample_table, register_sample_tables};

@@ -7,14 +7,20 @@
 use std::io::Cursor;
 use std::sync::{Arc, OnceLock};
 
+use async_trait::async_trait;
 use bytes::Bytes;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::json::ReaderBuilder;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::Statistics;
 use datafusion::common::{DataFusionError, Result};
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 
 /// How a sample file is encoded.
@@ -81,13 +87,118 @@ struct SampleTable {
     batches: Vec<RecordBatch>,
 }
 
-/// Registers the sample tables in `ctx`.
+/// The database the sample tables live in.
+pub const SAMPLE_DATABASE: &str = "default";
+
+/// The sample tables' names.
+pub fn sample_table_names() -> impl Iterator<Item = &'static str> {
+    SAMPLE_FILES.iter().map(|s| s.table)
+}
+
+/// Whether `db.name` is a built-in sample table: read-only and reserved (no CREATE, INSERT,
+/// DROP, ALTER or ingest of that name).
+pub fn is_sample_table(db: &str, name: &str) -> bool {
+    db.eq_ignore_ascii_case(SAMPLE_DATABASE)
+        && sample_table_names().any(|t| t.eq_ignore_ascii_case(name))
+}
+
+/// Registers the sample tables in `ctx`, each read-only. A warehouse table that an older
+/// version let take a sample table's name keeps it (the sample table is not registered), so
+/// no session of that warehouse fails to start.
 pub async fn register_sample_tables(ctx: &SessionContext) -> Result<()> {
     for sample in decoded_sample_tables()? {
         let table = MemTable::try_new(Arc::clone(&sample.schema), vec![sample.batches.clone()])?;
-        ctx.register_table(sample.table, Arc::new(table))?;
+        match ctx.register_table(
+            sample.table,
+            Arc::new(ReadOnlyTable::new(sample.table, table)),
+        ) {
+            Ok(_) => {}
+            Err(_) if ctx.table_exist(sample.table).unwrap_or(false) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
+}
+
+/// A sample table: reads like its [`MemTable`], refuses every change.
+#[derive(Debug)]
+pub struct ReadOnlyTable {
+    name: &'static str,
+    inner: MemTable,
+}
+
+impl ReadOnlyTable {
+    fn new(name: &'static str, inner: MemTable) -> Self {
+        Self { name, inner }
+    }
+
+    fn refuse<T>(&self, what: &str) -> Result<T> {
+        Err(DataFusionError::Plan(
+            crate::security::guard::sample_table_error(self.name, what).to_string(),
+        ))
+    }
+}
+
+#[async_trait]
+impl TableProvider for ReadOnlyTable {
+    fn schema(&self) -> SchemaRef {
+        self.inner.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        self.inner.table_type()
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.inner.scan(state, projection, filters, limit).await
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        self.inner.supports_filters_pushdown(filters)
+    }
+
+    fn statistics(&self) -> Option<Statistics> {
+        self.inner.statistics()
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        _input: Arc<dyn ExecutionPlan>,
+        _insert_op: InsertOp,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.refuse("INSERT")
+    }
+
+    async fn delete_from(
+        &self,
+        _state: &dyn Session,
+        _filters: Vec<Expr>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.refuse("DELETE")
+    }
+
+    async fn update(
+        &self,
+        _state: &dyn Session,
+        _assignments: Vec<(String, Expr)>,
+        _filters: Vec<Expr>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.refuse("UPDATE")
+    }
+
+    async fn truncate(&self, _state: &dyn Session) -> Result<Arc<dyn ExecutionPlan>> {
+        self.refuse("TRUNCATE")
+    }
 }
 
 /// The sample tables, decoded on first use and kept for the life of the process.

@@ -60,6 +60,11 @@ pub struct Args {
     )]
     pub warehouse: PathBuf,
 
+    /// Confine statements to the warehouse and these directories (repeatable): COPY TO,
+    /// LOCATION, external tables and SOURCE outside them are refused.
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
+
     /// Set a configuration variable, as `SET name=value` (repeatable).
     #[arg(long = "hiveconf", value_name = "NAME=VALUE")]
     pub hiveconf: Vec<String>,
@@ -109,6 +114,9 @@ pub struct Config {
     pub settings: Vec<(String, String)>,
     /// The warehouse directory.
     pub warehouse: PathBuf,
+    /// `--allow-path` directories: when given, statements are confined to the warehouse and
+    /// them.
+    pub allow_path: Vec<PathBuf>,
 }
 
 fn assignments(flag: &str, values: &[String]) -> Result<Vec<(String, String)>> {
@@ -153,6 +161,7 @@ impl Config {
             variables,
             settings,
             warehouse: args.warehouse.clone(),
+            allow_path: args.allow_path.clone(),
         })
     }
 }

@@ -14,7 +14,8 @@ use datafusion::prelude::SessionConfig;
 use crate::cli::args::{ApiaryCommand, Args, Config, Mode};
 use crate::cli::runner::{RunError, Runner};
 use crate::error::Result;
-use crate::session::ApiaryContext;
+use crate::security::{Confinement, FileAccess};
+use crate::session::{ApiaryContext, SessionOptions};
 use crate::warehouse::Warehouse;
 
 /// Exit code of a run whose statements all succeeded.
@@ -65,7 +66,21 @@ pub async fn run(args: Args) -> ExitCode {
 
 async fn run_config(config: Config) -> Result<u8> {
     let warehouse = Arc::new(Warehouse::open(&config.warehouse)?);
-    let mut ctx = ApiaryContext::with_warehouse(SessionConfig::new(), warehouse).await?;
+    // --allow-path confines the session; without it the user's own files are theirs to use.
+    let file_access = if config.allow_path.is_empty() {
+        FileAccess::unrestricted(warehouse.root(), &[])?
+    } else {
+        FileAccess::confined(warehouse.root(), &config.allow_path, Confinement::Cli)?
+    };
+    let mut ctx = ApiaryContext::open(
+        warehouse,
+        SessionOptions {
+            config: SessionConfig::new(),
+            file_access: Some(file_access),
+            ..SessionOptions::default()
+        },
+    )
+    .await?;
     *ctx.variables_mut() = config.variables.clone();
     // CREATE MODEL draws its progress on a terminal, unless -S asked for results only.
     ctx.set_progress_bar(!config.silent && std::io::IsTerminal::is_terminal(&std::io::stderr()));

@@ -188,6 +188,9 @@ impl Runner {
             }
             _ => path.to_path_buf(),
         };
+        if self.ctx.file_access().is_confined() {
+            self.ctx.file_access().check(&resolved, "SOURCE")?;
+        }
         self.depth += 1;
         let outcome = Box::pin(self.run_file(&resolved)).await;
         self.depth -= 1;

@@ -58,6 +58,13 @@ pub struct ServeArgs {
     /// The certificate's private key (PEM; needs --tls-cert).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// A directory clients may read and write beside the warehouse (repeatable); every other
+    /// path (COPY TO, LOCATION, external tables) is refused.
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
+    /// Let `${env:NAME}` read the server's environment (off: clients cannot see it).
+    #[arg(long)]
+    pub allow_env: bool,
     /// On Ctrl-C or SIGTERM: how long running queries may go on before they are cancelled.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub shutdown_grace: f64,
@@ -207,6 +214,8 @@ pub async fn run(args: &ServeArgs, warehouse_dir: &Path) -> Result<()> {
         max_concurrent_queries: args.max_concurrent_queries.map(|n| n as usize),
         query_timeout: args.query_timeout.map(std::time::Duration::from_secs_f64),
         memory_limit: args.memory_limit,
+        allowed_paths: args.allow_path.clone(),
+        allow_env: args.allow_env,
     };
     if !(args.shutdown_grace.is_finite() && args.shutdown_grace >= 0.0) {
         return Err(ApiaryError::Usage(

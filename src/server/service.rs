@@ -37,7 +37,7 @@ use super::auth::Authenticator;
 use super::ingest;
 use super::prepared::{ParameterRows, PreparedStatements, parameter_rows, parameter_schema};
 use crate::error::ApiaryError;
-use crate::session::{ApiaryContext, StatementOutput};
+use crate::session::{ApiaryContext, SessionOptions, StatementOutput};
 use crate::warehouse::Warehouse;
 use crate::warehouse::catalog::CATALOG_NAME;
 
@@ -69,6 +69,10 @@ pub struct Limits {
     pub query_timeout: Option<Duration>,
     /// DataFusion's memory pool, in bytes, shared by every session.
     pub memory_limit: Option<usize>,
+    /// Directories clients may read and write beside the warehouse (`--allow-path`).
+    pub allowed_paths: Vec<std::path::PathBuf>,
+    /// Whether `${env:NAME}` reads the server's environment (`--allow-env`).
+    pub allow_env: bool,
 }
 
 /// How long a statement waits for a free slot under `--max-concurrent-queries`.
@@ -85,7 +89,10 @@ pub struct ApiaryFlightSql {
     running: Mutex<HashMap<String, std::sync::Weak<tokio::sync::Notify>>>,
     sql_info: SqlInfoData,
     type_info: XdbcTypeInfoData,
-    runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+    /// The memory every session draws from (`--memory-limit`).
+    memory_pool: Option<Arc<dyn datafusion::execution::memory_pool::MemoryPool>>,
+    /// What clients may touch: the warehouse and the `--allow-path` directories.
+    file_access: Arc<crate::security::FileAccess>,
     slots: Option<Arc<tokio::sync::Semaphore>>,
     limits: Limits,
 }
@@ -188,6 +195,11 @@ impl ApiaryFlightSql {
         let sql_info = info
             .build()
             .map_err(|e| ApiaryError::Usage(format!("SqlInfo: {e}")))?;
+        let file_access = crate::security::FileAccess::confined(
+            warehouse.root(),
+            &limits.allowed_paths,
+            crate::security::Confinement::Server,
+        )?;
         Ok(Self {
             warehouse,
             auth,
@@ -198,7 +210,11 @@ impl ApiaryFlightSql {
             sql_info,
             type_info: super::type_info::xdbc_type_info()
                 .map_err(|e| ApiaryError::Usage(format!("XdbcTypeInfo: {e}")))?,
-            runtime: crate::session::warehouse_runtime(limits.memory_limit)?,
+            memory_pool: limits
+                .memory_limit
+                .map(crate::session::shared_memory_pool)
+                .transpose()?,
+            file_access,
             slots: limits
                 .max_concurrent_queries
                 .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
@@ -229,10 +245,14 @@ impl ApiaryFlightSql {
         {
             return Ok(Arc::clone(s));
         }
-        let ctx = ApiaryContext::with_runtime(
-            SessionConfig::new(),
-            Arc::clone(&self.runtime),
+        let ctx = ApiaryContext::open(
             Arc::clone(&self.warehouse),
+            SessionOptions {
+                config: SessionConfig::new(),
+                memory_pool: self.memory_pool.clone(),
+                file_access: Some(self.file_access.for_new_session()),
+                environment: self.limits.allow_env,
+            },
         )
         .await
         .map_err(to_status)?;
@@ -503,8 +523,8 @@ impl FlightSqlService for ApiaryFlightSql {
         let (schema, parameters) = {
             let ctx = session.lock().await;
             let text = ctx
-                .variables()
-                .substitute(query.query.trim().trim_end_matches(';'));
+                .substitute(query.query.trim().trim_end_matches(';'))
+                .map_err(to_status)?;
             let empty = || (Schema::empty(), Schema::empty());
             match ctx.plan_sql(&text).await {
                 Ok(plans) if plans.len() == 1 => (

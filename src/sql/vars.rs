@@ -2,6 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::error::{ApiaryError, Result};
+use crate::session::settings;
+
 /// The variables of one session.
 #[derive(Debug, Clone, Default)]
 pub struct Variables {
@@ -11,12 +14,28 @@ pub struct Variables {
     pub hiveconf: BTreeMap<String, String>,
 }
 
+/// Hive's default for `hive.variable.substitute.depth`: rounds of `${...}` substitution.
+pub const DEFAULT_SUBSTITUTE_DEPTH: usize = 40;
+
+/// How much larger than the statement as written substitution may make it (values holding
+/// `${...}` can double the text every round: 26 `SET` lines would build 128 MB).
+pub const MAX_SUBSTITUTION_GROWTH: usize = 1 << 20;
+
 impl Variables {
     /// The value `${name}` stands for, if any, as Hive's `VariableSubstitution` resolves it:
     /// `env:`, `system:`, `hiveconf:` and `hivevar:` prefixes; an unprefixed name is a hivevar.
-    pub fn lookup(&self, name: &str) -> Option<String> {
-        if let Some(env) = name.strip_prefix("env:") {
-            return std::env::var(env).ok();
+    /// `env:` and `system:` read the process environment only when `environment` is true (the
+    /// CLI; a server keeps its environment from its clients).
+    pub fn lookup(&self, name: &str, environment: bool) -> Option<String> {
+        if let Some(env) = name
+            .strip_prefix("env:")
+            .or_else(|| name.strip_prefix("system:"))
+        {
+            return if environment {
+                std::env::var(env).ok()
+            } else {
+                None
+            };
         }
         if let Some(k) = name.strip_prefix("hivevar:") {
             return self.hivevar.get(k).cloned();
@@ -24,35 +43,45 @@ impl Variables {
         if let Some(k) = name.strip_prefix("hiveconf:") {
             return self.hiveconf.get(k).cloned();
         }
-        if let Some(k) = name.strip_prefix("system:") {
-            return std::env::var(k).ok();
-        }
         self.hivevar.get(name).cloned()
     }
 
     /// Replaces every `${name}` that has a value; unknown ones stay as written (as in Hive).
-    /// Values may themselves hold `${...}`: substitution repeats, at most 40 rounds.
+    /// Values may themselves hold `${...}`: substitution repeats, at most
+    /// `hive.variable.substitute.depth` rounds (40), and may make the text at most
+    /// [`MAX_SUBSTITUTION_GROWTH`] bytes longer; past either it is an error.
     /// `SET hive.variable.substitute=false` turns substitution off.
-    pub fn substitute(&self, text: &str) -> String {
+    pub fn substitute(&self, text: &str, environment: bool) -> Result<String> {
         if self
             .hiveconf
-            .get("hive.variable.substitute")
+            .get(settings::SUBSTITUTE)
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
         {
-            return text.to_string();
+            return Ok(text.to_string());
         }
+        let depth = match self.hiveconf.get(settings::SUBSTITUTE_DEPTH) {
+            Some(v) => settings::parse_substitute_depth(v)?,
+            None => DEFAULT_SUBSTITUTE_DEPTH,
+        };
+        let limit = text.len().saturating_add(MAX_SUBSTITUTION_GROWTH);
         let mut current = text.to_string();
-        for _ in 0..40 {
-            let next = self.substitute_once(&current);
+        for _ in 0..depth {
+            let next = self.substitute_once(&current, environment, limit)?;
             if next == current {
-                break;
+                return Ok(current);
             }
             current = next;
         }
-        current
+        if self.substitute_once(&current, environment, limit)? != current {
+            return Err(ApiaryError::Usage(format!(
+                "variable substitution did not finish in {depth} rounds \
+                 (hive.variable.substitute.depth): does a variable refer to itself?"
+            )));
+        }
+        Ok(current)
     }
 
-    fn substitute_once(&self, text: &str) -> String {
+    fn substitute_once(&self, text: &str, environment: bool, limit: usize) -> Result<String> {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(start) = rest.find("${") {
@@ -61,7 +90,7 @@ impl Variables {
             match after.find('}') {
                 Some(end) => {
                     let name = &after[..end];
-                    match self.lookup(name) {
+                    match self.lookup(name, environment) {
                         Some(v) => out.push_str(&v),
                         None => {
                             out.push_str("${");
@@ -76,9 +105,17 @@ impl Variables {
                     rest = "";
                 }
             }
+            if out.len() > limit {
+                return Err(ApiaryError::Usage(format!(
+                    "variable substitution would make the statement longer than {} bytes \
+                     (at most {} MiB more than written)",
+                    limit,
+                    MAX_SUBSTITUTION_GROWTH >> 20
+                )));
+            }
         }
         out.push_str(rest);
-        out
+        Ok(out)
     }
 }
 
@@ -100,16 +137,70 @@ mod tests {
         v.hiveconf.insert("n".into(), "3".into());
         v.hiveconf.insert("only_conf".into(), "x".into());
         v.hivevar.insert("q".into(), "SELECT * FROM ${tbl}".into());
+        let sub = |v: &Variables, t: &str| v.substitute(t, true).unwrap_or_default();
         assert_eq!(
-            v.substitute("SELECT * FROM ${hivevar:tbl} LIMIT ${hiveconf:n} -- ${nope}"),
+            sub(
+                &v,
+                "SELECT * FROM ${hivevar:tbl} LIMIT ${hiveconf:n} -- ${nope}"
+            ),
             "SELECT * FROM words LIMIT 3 -- ${nope}"
         );
-        assert_eq!(v.substitute("${q}"), "SELECT * FROM words");
-        assert_eq!(v.substitute("${unclosed"), "${unclosed");
+        assert_eq!(sub(&v, "${q}"), "SELECT * FROM words");
+        assert_eq!(sub(&v, "${unclosed"), "${unclosed");
         // An unprefixed name is a hivevar: hiveconf values need ${hiveconf:...}.
-        assert_eq!(v.substitute("${only_conf}"), "${only_conf}");
+        assert_eq!(sub(&v, "${only_conf}"), "${only_conf}");
         v.hiveconf
             .insert("hive.variable.substitute".into(), "false".into());
-        assert_eq!(v.substitute("${tbl}"), "${tbl}");
+        assert_eq!(sub(&v, "${tbl}"), "${tbl}");
+    }
+
+    #[test]
+    fn substitution_is_bounded() {
+        let mut v = Variables::default();
+        // A variable that refers to itself never settles.
+        v.hivevar.insert("a".into(), "x${a}".into());
+        let err = v
+            .substitute("${a}", true)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("hive.variable.substitute.depth"), "{err}");
+        v.hiveconf
+            .insert("hive.variable.substitute.depth".into(), "3".into());
+        v.hivevar.insert("b".into(), "${c}".into());
+        v.hivevar.insert("c".into(), "${d}".into());
+        v.hivevar.insert("d".into(), "${e}".into());
+        v.hivevar.insert("e".into(), "deep".into());
+        assert!(v.substitute("${b}", true).is_err());
+        assert_eq!(v.substitute("${c}", true).unwrap_or_default(), "deep");
+        // Doubling values: each round twice as long, stopped at the size cap.
+        let mut v = Variables::default();
+        v.hivevar.insert("x0".into(), "y".repeat(1024));
+        for i in 1..=20 {
+            v.hivevar
+                .insert(format!("x{i}"), format!("${{x{}}}${{x{}}}", i - 1, i - 1));
+        }
+        let err = v
+            .substitute("${x20}", true)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("longer than"), "{err}");
+        assert_eq!(
+            v.substitute("${x5}", true).map(|s| s.len()).unwrap_or(0),
+            32 * 1024
+        );
+    }
+
+    #[test]
+    fn the_environment_is_read_only_when_allowed() {
+        let v = Variables::default();
+        let path = std::env::var("PATH").unwrap_or_default();
+        assert_eq!(v.substitute("${env:PATH}", true).unwrap_or_default(), path);
+        assert_eq!(
+            v.substitute("${env:PATH} ${system:PATH}", false)
+                .unwrap_or_default(),
+            "${env:PATH} ${system:PATH}"
+        );
     }
 }

@@ -103,6 +103,18 @@ pub struct DatabaseSchema {
     overlay: Arc<MemorySchemaProvider>,
 }
 
+impl DatabaseSchema {
+    /// Whether `name` is one of this session's built-in sample tables (reserved: never
+    /// replaced or dropped).
+    fn is_registered_sample(&self, name: &str) -> bool {
+        crate::catalog::is_sample_table(&self.db, name) && self.overlay.table_exist(name)
+    }
+}
+
+fn reserved(name: &str, what: &str) -> DataFusionError {
+    DataFusionError::Plan(crate::security::guard::sample_table_error(name, what).to_string())
+}
+
 fn external(e: crate::error::ApiaryError) -> DataFusionError {
     DataFusionError::External(Box::new(e))
 }
@@ -140,6 +152,9 @@ impl SchemaProvider for DatabaseSchema {
         name: String,
         table: Arc<dyn TableProvider>,
     ) -> Result<Option<Arc<dyn TableProvider>>> {
+        if self.is_registered_sample(&name) {
+            return Err(reserved(&name, "CREATE"));
+        }
         if self
             .warehouse
             .metastore()
@@ -153,6 +168,9 @@ impl SchemaProvider for DatabaseSchema {
     }
 
     fn deregister_table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        if self.is_registered_sample(name) {
+            return Err(reserved(name, "DROP"));
+        }
         self.overlay.deregister_table(name)
     }
 

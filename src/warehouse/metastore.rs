@@ -451,6 +451,19 @@ impl Metastore {
         })
     }
 
+    /// Every managed table's directory: `(db, table, location)`.
+    pub fn managed_locations(&self) -> Result<Vec<(String, String, PathBuf)>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT db, name, location FROM tbls WHERE kind = 'MANAGED' ORDER BY db, name",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, PathBuf::from(r.get::<_, String>(2)?)))
+            })?;
+            rows.collect()
+        })
+    }
+
     /// A table by database and name.
     pub fn table(&self, db: &str, name: &str) -> Result<Option<TableMeta>> {
         let path = self.path.clone();

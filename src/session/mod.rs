@@ -1,5 +1,7 @@
 //! `ApiaryContext`: one session of the engine, shared by every front end.
 
+pub mod settings;
+
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -19,6 +21,7 @@ use crate::exec::ApiaryQueryPlanner;
 use crate::plan::LateralViewPlanner;
 use crate::plan::hive_exprs::HiveExprPlanner;
 use crate::plan::placeholder::GeneratorPlaceholder;
+use crate::security::{FileAccess, StatementGuard};
 use crate::sql::command::{Command, classify, like_matches};
 use crate::sql::parse::{ParsedStatement, parse_statements};
 use crate::sql::rewrite::FunctionKinds;
@@ -28,6 +31,7 @@ use crate::warehouse::catalog::CATALOG_NAME;
 use crate::warehouse::statements::WarehouseSession;
 use crate::warehouse::store::WarehouseStore;
 use crate::warehouse::{DEFAULT_DATABASE, DEFAULT_LOCK_TIMEOUT, Warehouse, WarehouseCatalog};
+use datafusion::execution::memory_pool::MemoryPool;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 
@@ -62,8 +66,38 @@ pub struct ApiaryContext {
     variables: Variables,
     warehouse: Arc<Warehouse>,
     catalog: Arc<WarehouseCatalog>,
+    /// What the session's statements may touch on the local file system.
+    access: Arc<FileAccess>,
+    /// Whether `${env:NAME}` reads the process environment.
+    environment: bool,
     /// Whether `CREATE MODEL` draws a progress bar.
     progress_bar: bool,
+}
+
+/// What a new session gets beyond its warehouse.
+pub struct SessionOptions {
+    /// DataFusion's configuration (the information schema is always on).
+    pub config: SessionConfig,
+    /// A memory pool shared with other sessions (`apiary serve --memory-limit`); `None`:
+    /// unbounded.
+    pub memory_pool: Option<Arc<dyn MemoryPool>>,
+    /// What the session's statements may touch; `None`: everything its process may (the CLI's
+    /// default).
+    pub file_access: Option<Arc<FileAccess>>,
+    /// Whether `${env:NAME}` and `${system:NAME}` read the process environment (the CLI: yes;
+    /// a server: only with `--allow-env`).
+    pub environment: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        Self {
+            config: SessionConfig::new(),
+            memory_pool: None,
+            file_access: None,
+            environment: true,
+        }
+    }
 }
 
 impl std::fmt::Debug for ApiaryContext {
@@ -105,18 +139,26 @@ impl ApiaryContext {
     }
 
     /// A session on `warehouse` with DataFusion configuration `config` (information schema
-    /// always on). Sessions of one process share the warehouse.
+    /// always on), unrestricted file access. Sessions of one process share the warehouse.
     pub async fn with_warehouse(config: SessionConfig, warehouse: Arc<Warehouse>) -> Result<Self> {
-        Self::with_runtime(config, warehouse_runtime(None)?, warehouse).await
+        Self::open(
+            warehouse,
+            SessionOptions {
+                config,
+                ..SessionOptions::default()
+            },
+        )
+        .await
     }
 
-    /// A session on `warehouse` running in `runtime` (made by [`warehouse_runtime`]), which
-    /// sessions may share: the Flight SQL server bounds all its sessions' memory with one pool.
-    pub async fn with_runtime(
-        config: SessionConfig,
-        runtime: Arc<RuntimeEnv>,
-        warehouse: Arc<Warehouse>,
-    ) -> Result<Self> {
+    /// A session on `warehouse` with `options`: the one constructor the others call.
+    pub async fn open(warehouse: Arc<Warehouse>, options: SessionOptions) -> Result<Self> {
+        let access = match options.file_access {
+            Some(a) => a,
+            None => FileAccess::unrestricted(warehouse.root(), &[])?,
+        };
+        let runtime = session_runtime(options.memory_pool, Arc::clone(&access))?;
+        let config = options.config;
         let generators = Arc::new(RwLock::new(GeneratorRegistry::default()));
         let config = config
             .with_information_schema(true)
@@ -163,6 +205,8 @@ impl ApiaryContext {
             variables: Variables::default(),
             warehouse,
             catalog,
+            access,
+            environment: options.environment,
             progress_bar: false,
         };
         for g in this.generator_list() {
@@ -226,7 +270,37 @@ impl ApiaryContext {
             generators: &registry,
             ctx: &self.ctx,
         };
-        Ok(parse_statements(text, &kinds)?)
+        let statements = parse_statements(text, &kinds)?;
+        let current_db = self.current_database();
+        let guard = StatementGuard {
+            access: &self.access,
+            warehouse: &self.warehouse,
+            current_db: &current_db,
+        };
+        for s in &statements {
+            guard.check(s)?;
+        }
+        Ok(statements)
+    }
+
+    /// The session's current database.
+    pub fn current_database(&self) -> String {
+        self.ctx
+            .state()
+            .config_options()
+            .catalog
+            .default_schema
+            .clone()
+    }
+
+    /// What the session's statements may touch on the local file system.
+    pub fn file_access(&self) -> &Arc<FileAccess> {
+        &self.access
+    }
+
+    /// `text` with its `${...}` variables substituted, as Hive does before parsing.
+    pub fn substitute(&self, text: &str) -> Result<String> {
+        self.variables.substitute(text, self.environment)
     }
 
     /// The logical plans of the SQL statements in `text` — the single planning entry
@@ -259,16 +333,14 @@ impl ApiaryContext {
     fn lock_timeout(&self) -> std::time::Duration {
         self.variables
             .hiveconf
-            .get("apiary.lock.timeout")
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(std::time::Duration::from_secs_f64)
+            .get(settings::LOCK_TIMEOUT)
+            .and_then(|v| settings::parse_lock_timeout(v).ok())
             .unwrap_or(DEFAULT_LOCK_TIMEOUT)
     }
 
     /// Runs one statement (already split from its script, `${}` not yet substituted).
     pub async fn execute(&mut self, text: &str) -> Result<StatementOutput> {
-        let text = self.variables.substitute(text);
+        let text = self.substitute(text)?;
         match classify(&text) {
             Command::Sql => self.execute_sql(&text).await,
             Command::ListVariables => {
@@ -302,7 +374,7 @@ impl ApiaryContext {
                 } else {
                     // `SET k` shows the configuration variable k (SET's own namespace).
                     let value = if name.contains(':') {
-                        self.variables.lookup(&name)
+                        self.variables.lookup(&name, self.environment)
                     } else {
                         self.variables.hiveconf.get(&name).cloned()
                     };
@@ -314,23 +386,16 @@ impl ApiaryContext {
                 Ok(rows_output("set", vec![line]))
             }
             Command::SetVariable(key, value) => {
-                if key.starts_with("datafusion.") {
-                    let state = self.ctx.state_ref();
-                    let mut state = state.write();
-                    state
-                        .config_mut()
-                        .options_mut()
-                        .set(&key, &value)
-                        .map_err(ApiaryError::from)?;
-                } else if let Some(k) = key.strip_prefix("hivevar:") {
-                    self.variables.hivevar.insert(k.to_string(), value);
-                } else {
-                    let k = key.strip_prefix("hiveconf:").unwrap_or(&key);
-                    self.variables.hiveconf.insert(k.to_string(), value);
-                }
+                self.set(&key, value)?;
                 Ok(StatementOutput::Done)
             }
-            Command::Source(path) => Ok(StatementOutput::Source(PathBuf::from(path))),
+            Command::Source(path) => {
+                let path = PathBuf::from(path);
+                if self.access.is_confined() {
+                    self.access.check(&path, "SOURCE")?;
+                }
+                Ok(StatementOutput::Source(path))
+            }
             Command::ShowFunctions(pattern) => {
                 let names = self.function_names();
                 Ok(rows_output(
@@ -343,6 +408,38 @@ impl ApiaryContext {
             }
             Command::DescribeFunction(name) => self.describe_function(&name),
         }
+    }
+
+    /// `SET key=value`, the value checked first ([`settings`]).
+    fn set(&mut self, key: &str, value: String) -> Result<()> {
+        if key.starts_with("datafusion.") {
+            settings::check_datafusion_setting(key, &value)?;
+            let state = self.ctx.state_ref();
+            let mut state = state.write();
+            state
+                .config_mut()
+                .options_mut()
+                .set(key, &value)
+                .map_err(ApiaryError::from)?;
+        } else if let Some(k) = key.strip_prefix("hivevar:") {
+            self.variables.hivevar.insert(k.to_string(), value);
+        } else {
+            let k = key.strip_prefix("hiveconf:").unwrap_or(key);
+            settings::check_hive_setting(k, &value)?;
+            if k == settings::EXTERNAL_ACCESS {
+                let on = settings::parse_bool(k, &value)?;
+                if !on {
+                    self.access.confine();
+                } else if self.access.is_confined() {
+                    return Err(ApiaryError::Usage(format!(
+                        "SET {k}=true: external file access is off for this session and \
+                         cannot be turned back on"
+                    )));
+                }
+            }
+            self.variables.hiveconf.insert(k.to_string(), value);
+        }
+        Ok(())
     }
 
     async fn execute_sql(&self, text: &str) -> Result<StatementOutput> {
@@ -358,7 +455,7 @@ impl ApiaryContext {
         text: &str,
         rows: &[Vec<datafusion::common::ScalarValue>],
     ) -> Result<StatementOutput> {
-        let text = self.variables.substitute(text);
+        let text = self.substitute(text)?;
         if !matches!(classify(&text), Command::Sql) {
             return Err(ApiaryError::Usage(
                 "parameters are bound to SQL statements, not to SET, SOURCE or SHOW FUNCTIONS"
@@ -542,20 +639,33 @@ impl ApiaryContext {
     }
 }
 
-/// A DataFusion runtime for warehouse sessions: local files are read through the warehouse's
-/// store (replaced files stay readable for queries planned before the replacement), and memory
-/// is bounded by `memory_limit` bytes when given (a query that needs more fails; the process
-/// lives on).
-pub fn warehouse_runtime(memory_limit: Option<usize>) -> Result<Arc<RuntimeEnv>> {
+/// A DataFusion runtime for one warehouse session: local files are read and written through
+/// the warehouse's store (replaced files stay readable for queries planned before the
+/// replacement; paths outside what `access` allows are refused), and memory is drawn from
+/// `memory_pool` when given (shared by sessions: a query that needs more than it holds fails;
+/// the process lives on).
+pub fn session_runtime(
+    memory_pool: Option<Arc<dyn MemoryPool>>,
+    access: Arc<FileAccess>,
+) -> Result<Arc<RuntimeEnv>> {
     let mut builder = RuntimeEnvBuilder::new();
-    if let Some(bytes) = memory_limit {
-        builder = builder.with_memory_limit(bytes, 1.0);
+    if let Some(pool) = memory_pool {
+        builder = builder.with_memory_pool(pool);
     }
     let runtime = builder.build_arc()?;
     let local = ObjectStoreUrl::local_filesystem();
     let inner = runtime.object_store(&local)?;
-    runtime.register_object_store(local.as_ref(), Arc::new(WarehouseStore::new(inner)));
+    runtime.register_object_store(local.as_ref(), Arc::new(WarehouseStore::new(inner, access)));
     Ok(runtime)
+}
+
+/// A memory pool of `bytes` for sessions to share, as DataFusion builds one for a memory limit
+/// (it names the largest consumers when a query runs out).
+pub fn shared_memory_pool(bytes: usize) -> Result<Arc<dyn MemoryPool>> {
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_limit(bytes, 1.0)
+        .build()?;
+    Ok(runtime.memory_pool)
 }
 
 /// A string table: `columns` names, one `Vec` per row.
