@@ -411,9 +411,9 @@ impl Metastore {
     pub fn drop_database(&self, name: &str, cascade: bool) -> Result<Vec<PathBuf>> {
         let path = self.path.clone();
         self.write(|tx| {
-            let tables: Vec<(String, String, String)> = {
+            let tables: Vec<(i64, String, String)> = {
                 let mut stmt = tx
-                    .prepare("SELECT name, kind, location FROM tbls WHERE db = ?1")
+                    .prepare("SELECT id, kind, location FROM tbls WHERE db = ?1")
                     .map_err(|e| sql_err(&path, e))?;
                 stmt.query_map(params![name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                     .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
@@ -425,12 +425,12 @@ impl Metastore {
                     tables.len()
                 )));
             }
-            let doomed: Vec<PathBuf> = tables
-                .iter()
-                .filter(|(_, kind, _)| kind == "MANAGED")
-                .map(|(_, _, loc)| PathBuf::from(loc))
-                .collect();
-            // Managed partitions placed outside their table by ADD PARTITION ... LOCATION stay.
+            let mut doomed = Vec::new();
+            for (id, kind, location) in &tables {
+                if kind == "MANAGED" {
+                    doomed.extend(table_garbage(tx, &path, *id, Path::new(location))?);
+                }
+            }
             tx.execute("DELETE FROM tbls WHERE db = ?1", params![name])
                 .map_err(|e| sql_err(&path, e))?;
             tx.execute("DELETE FROM dbs WHERE name = ?1", params![name])
@@ -567,13 +567,13 @@ impl Metastore {
     pub fn drop_table(&self, table: &TableMeta) -> Result<Vec<PathBuf>> {
         let path = self.path.clone();
         self.write(|tx| {
-            tx.execute("DELETE FROM tbls WHERE id = ?1", params![table.id])
-                .map_err(|e| sql_err(&path, e))?;
             let doomed = if table.kind == TableKind::Managed {
-                vec![table.location.clone()]
+                table_garbage(tx, &path, table.id, &table.location)?
             } else {
                 vec![]
             };
+            tx.execute("DELETE FROM tbls WHERE id = ?1", params![table.id])
+                .map_err(|e| sql_err(&path, e))?;
             trash(tx, &path, &doomed)?;
             Ok(doomed)
         })
@@ -723,16 +723,23 @@ impl Metastore {
                     )
                     .optional()
                     .map_err(|e| sql_err(&path, e))?;
+                if let Some(loc) = location
+                    && table.kind == TableKind::Managed
+                {
+                    doomed.extend(query_paths(
+                        tx,
+                        &path,
+                        "SELECT f.path FROM files f JOIN parts p ON f.part = p.id
+                         WHERE p.tbl = ?1 AND p.spec = ?2",
+                        params![table.id, spec],
+                    )?);
+                    doomed.push(PathBuf::from(loc));
+                }
                 tx.execute(
                     "DELETE FROM parts WHERE tbl = ?1 AND spec = ?2",
                     params![table.id, spec],
                 )
                 .map_err(|e| sql_err(&path, e))?;
-                if let Some(loc) = location
-                    && table.kind == TableKind::Managed
-                {
-                    doomed.push(PathBuf::from(loc));
-                }
             }
             trash(tx, &path, &doomed)?;
             Ok(doomed)
@@ -985,6 +992,44 @@ fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+/// The paths one query returns (its first column).
+fn query_paths(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<PathBuf>> {
+    let mut stmt = tx.prepare(sql).map_err(|e| sql_err(path, e))?;
+    stmt.query_map(params, |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map(|paths| paths.into_iter().map(PathBuf::from).collect())
+        .map_err(|e| sql_err(path, e))
+}
+
+/// What dropping a managed table leaves to delete: its committed files, then its partitions'
+/// directories and its own (each removed only once empty; see [`super::remove`]).
+fn table_garbage(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    table_id: i64,
+    location: &Path,
+) -> Result<Vec<PathBuf>> {
+    let mut doomed = query_paths(
+        tx,
+        path,
+        "SELECT path FROM files WHERE tbl = ?1",
+        params![table_id],
+    )?;
+    doomed.extend(query_paths(
+        tx,
+        path,
+        "SELECT location FROM parts WHERE tbl = ?1",
+        params![table_id],
+    )?);
+    doomed.push(location.to_path_buf());
+    Ok(doomed)
 }
 
 fn trash(tx: &rusqlite::Transaction<'_>, path: &Path, doomed: &[PathBuf]) -> Result<()> {

@@ -17,6 +17,7 @@ pub mod describe;
 pub mod layout;
 pub mod metastore;
 pub mod models;
+pub mod remove;
 pub mod statements;
 pub mod store;
 pub mod table;
@@ -201,7 +202,7 @@ impl Warehouse {
     /// then forgets it. If the staging directory cannot be removed yet (DataFusion's writer
     /// tasks may still be finishing a file), the pending write stays for the next sweep.
     pub(crate) fn roll_back(&self, txn: &str, lock_name: &str, location: &Path, staging: &Path) {
-        remove_path(staging);
+        remove::remove_staging(&self.root, location, staging);
         self.finish_roll_back(txn, lock_name, location, staging);
     }
 
@@ -218,7 +219,7 @@ impl Warehouse {
         // Gone, and still gone a moment later: a straggler's `put` would re-create it.
         let mut quiet = 0;
         for _ in 0..60 {
-            remove_path(staging);
+            remove::remove_staging(&self.root, location, staging);
             quiet = if staging.exists() { 0 } else { quiet + 1 };
             if quiet >= 3 {
                 break;
@@ -274,8 +275,8 @@ impl Warehouse {
         if trash.is_empty() {
             return Ok(());
         }
-        for path in trash {
-            remove_path(path);
+        let done = remove::remove_doomed(&self.root, trash);
+        for path in &done {
             // A directory's trash goes when it is empty.
             if let Some(parent) = path.parent()
                 && parent.file_name().is_some_and(|n| n == layout::TRASH_DIR)
@@ -283,7 +284,7 @@ impl Warehouse {
                 let _ = std::fs::remove_dir(parent);
             }
         }
-        self.metastore.forget_trash(trash)
+        self.metastore.forget_trash(&done)
     }
 
     /// Deletes, or hides until [`TRASH_GRACE`] has passed, what a committed statement made

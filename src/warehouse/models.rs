@@ -176,6 +176,9 @@ impl Warehouse {
         bytes: &[u8],
         mode: ModelWrite,
     ) -> Result<ModelEntry> {
+        // The name becomes a file name: Hive's rule keeps it one (checked at the statement
+        // too; here for every caller).
+        crate::security::check_name(crate::security::NameKind::Model, name)?;
         if self.metastore().database(db)?.is_none() {
             return Err(ApiaryError::Usage(format!(
                 "database '{db}' does not exist"
@@ -210,7 +213,7 @@ impl Warehouse {
         };
         match self.metastore().put_model(&entry, mode) {
             Ok(old) => {
-                if let Some(old) = old.filter(|o| *o != file) {
+                if let Some(old) = old.filter(|o| *o != file && o.parent() == Some(dir.as_path())) {
                     let _ = std::fs::remove_file(old);
                 }
                 self.sweep_model_files(db, name);
@@ -227,7 +230,10 @@ impl Warehouse {
     pub fn drop_model(&self, db: &str, name: &str) -> Result<bool> {
         match self.metastore().delete_model(db, name)? {
             Some(file) => {
-                let _ = std::fs::remove_file(file);
+                // Only a file in the models' own folder is the model's to delete.
+                if file.parent() == Some(self.models_dir(db).as_path()) {
+                    let _ = std::fs::remove_file(file);
+                }
                 Ok(true)
             }
             None => Ok(false),

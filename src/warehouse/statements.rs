@@ -1086,6 +1086,21 @@ impl WarehouseSession<'_> {
             meta.location.clone()
         };
         if new_location != meta.location {
+            // Both names passed Hive's rule; still, a managed table's directory only ever moves
+            // to its new name in its database's directory.
+            let db_dir = if db.name == DEFAULT_DATABASE {
+                self.warehouse.root()
+            } else {
+                db.location.as_path()
+            };
+            let one_level_down = new_location.parent() == Some(db_dir)
+                && crate::security::names::is_valid_name(&name);
+            if !one_level_down {
+                return Err(usage(format!(
+                    "cannot rename {} to {db_name}.{name}: its directory would leave its database",
+                    meta.qualified_name()
+                )));
+            }
             if new_location.exists() {
                 return Err(usage(format!(
                     "cannot rename {} to {db_name}.{name}: {} already exists",

@@ -44,7 +44,7 @@ use futures::StreamExt;
 
 use super::layout::{DEFAULT_PARTITION, partition_spec};
 use super::metastore::{NewFile, NewPartition, Replace, StorageFormat, TableMeta, WriteCommit};
-use super::{Retire, Warehouse, remove_path};
+use super::{Retire, Warehouse};
 use crate::error::{ApiaryError, Result};
 
 /// One write into a table.
@@ -70,6 +70,14 @@ fn io_err(path: &Path, source: std::io::Error) -> ApiaryError {
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// Whether a relative path only goes down (no `..`, no root): a partition directory below its
+/// table.
+fn stays_below(relative: &str) -> bool {
+    Path::new(relative)
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 /// A partition value as a staging directory name: its UTF-8 bytes in hex behind an `x`, NULL
@@ -355,6 +363,12 @@ async fn stage_and_commit(
                 ))
             })?;
             let spec = partition_spec(&partition_names, &values);
+            if !stays_below(&spec) {
+                return Err(ApiaryError::Usage(format!(
+                    "internal: partition directory '{spec}' would leave table {}",
+                    table.qualified_name()
+                )));
+            }
             let location = existing
                 .get(&spec)
                 .cloned()
@@ -377,7 +391,7 @@ async fn stage_and_commit(
             partition,
         });
     }
-    remove_path(staging);
+    super::remove::remove_staging(warehouse.root(), &table.location, staging);
 
     // A fully static partition exists after the write even when no row landed in it.
     let mut partitions = Vec::new();

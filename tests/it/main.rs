@@ -7,6 +7,7 @@ mod generators;
 mod models;
 mod planning;
 mod position;
+mod security;
 mod server;
 mod slt;
 mod warehouse;
