@@ -70,6 +70,8 @@ pub struct ApiaryContext {
     access: Arc<FileAccess>,
     /// Whether `${env:NAME}` reads the process environment.
     environment: bool,
+    /// Whether the session draws on a memory pool shared with other sessions.
+    shared_pool: bool,
     /// Whether `CREATE MODEL` draws a progress bar.
     progress_bar: bool,
 }
@@ -157,6 +159,7 @@ impl ApiaryContext {
             Some(a) => a,
             None => FileAccess::unrestricted(warehouse.root(), &[])?,
         };
+        let shared_pool = options.memory_pool.is_some();
         let runtime = session_runtime(options.memory_pool, Arc::clone(&access))?;
         let config = options.config;
         let generators = Arc::new(RwLock::new(GeneratorRegistry::default()));
@@ -207,6 +210,7 @@ impl ApiaryContext {
             catalog,
             access,
             environment: options.environment,
+            shared_pool,
             progress_bar: false,
         };
         for g in this.generator_list() {
@@ -386,7 +390,7 @@ impl ApiaryContext {
                 Ok(rows_output("set", vec![line]))
             }
             Command::SetVariable(key, value) => {
-                self.set(&key, value)?;
+                self.set(&key, value).await?;
                 Ok(StatementOutput::Done)
             }
             Command::Source(path) => {
@@ -411,8 +415,18 @@ impl ApiaryContext {
     }
 
     /// `SET key=value`, the value checked first ([`settings`]).
-    fn set(&mut self, key: &str, value: String) -> Result<()> {
-        if key.starts_with("datafusion.") {
+    async fn set(&mut self, key: &str, value: String) -> Result<()> {
+        if key.starts_with("datafusion.runtime.") {
+            // DataFusion's runtime settings rebuild the session's runtime: its own path.
+            let plan = LogicalPlan::Statement(datafusion::logical_expr::Statement::SetVariable(
+                datafusion::logical_expr::SetVariable {
+                    variable: key.to_string(),
+                    value,
+                },
+            ));
+            self.check_runtime_statement(&plan)?;
+            self.ctx.execute_logical_plan(plan).await?;
+        } else if key.starts_with("datafusion.") {
             settings::check_datafusion_setting(key, &value)?;
             let state = self.ctx.state_ref();
             let mut state = state.write();
@@ -506,6 +520,7 @@ impl ApiaryContext {
                 .plan_statement(statement)
                 .await
                 .map_err(|e| self.with_table_hint(e))?;
+            self.check_runtime_statement(&plan)?;
             let quiet = matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Statement(_));
             let df = self.ctx.execute_logical_plan(plan).await?;
             if quiet {
@@ -519,6 +534,31 @@ impl ApiaryContext {
             }
         }
         Ok(last)
+    }
+
+    /// DataFusion's own `SET x TO y` / `RESET x` take the same checks as `SET x=y`.
+    fn check_runtime_statement(&self, plan: &LogicalPlan) -> Result<()> {
+        use datafusion::logical_expr::Statement;
+        match plan {
+            LogicalPlan::Statement(Statement::SetVariable(s)) => {
+                if s.variable.starts_with("datafusion.runtime.") {
+                    settings::check_runtime_setting(
+                        &s.variable,
+                        Some(&s.value),
+                        self.shared_pool,
+                        &self.access,
+                    )
+                } else {
+                    settings::check_datafusion_setting(&s.variable, &s.value)
+                }
+            }
+            LogicalPlan::Statement(Statement::ResetVariable(r))
+                if r.variable.starts_with("datafusion.runtime.") =>
+            {
+                settings::check_runtime_setting(&r.variable, None, self.shared_pool, &self.access)
+            }
+            _ => Ok(()),
+        }
     }
 
     async fn execute_model(

@@ -125,6 +125,31 @@ pub fn check_datafusion_setting(key: &str, value: &str) -> Result<()> {
     }
 }
 
+/// Checks `SET datafusion.runtime.<key>` (`value`) or `RESET` (`None`), which replace the
+/// session's DataFusion runtime: a session drawing on a shared memory pool (`apiary serve
+/// --memory-limit`) may not leave it, spill files go only where the session may write, and
+/// counts are kept sane.
+pub fn check_runtime_setting(
+    key: &str,
+    value: Option<&str>,
+    shared_pool: bool,
+    access: &crate::security::FileAccess,
+) -> Result<()> {
+    let name = key.strip_prefix("datafusion.runtime.").unwrap_or(key);
+    match (name, value) {
+        ("memory_limit", _) if shared_pool => Err(ApiaryError::Usage(format!(
+            "{key}: this session shares the server's memory pool (--memory-limit); it cannot \
+             be changed per session"
+        ))),
+        ("temp_directory", Some(dir)) => access.check(std::path::Path::new(dir), key).map(|_| ()),
+        ("max_spill_merge_fan_in", Some(v)) => match v.trim().parse::<usize>() {
+            Ok(n) if (2..=4096).contains(&n) => Ok(()),
+            _ => Err(invalid(key, v, "a whole number from 2 to 4096")),
+        },
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

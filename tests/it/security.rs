@@ -204,7 +204,15 @@ async fn refused(c: &mut FlightSqlServiceClient<Channel>, sql: &str, needle: &st
 async fn server_clients_touch_only_the_warehouse_and_allowed_directories() {
     let host = Host::new();
     let before = host.outside_files();
-    let server = serve(&host, &["--allow-path", host.allowed.to_str().unwrap()]);
+    let server = serve(
+        &host,
+        &[
+            "--allow-path",
+            host.allowed.to_str().unwrap(),
+            "--memory-limit",
+            "256M",
+        ],
+    );
     let mut c = connect(&server).await;
     let outside = host.outside.display().to_string();
     let wh = host.wh.display().to_string();
@@ -320,13 +328,27 @@ async fn server_clients_touch_only_the_warehouse_and_allowed_directories() {
         run(&mut c, "SELECT count(*) FROM owned").await.unwrap(),
         vec![vec!["1".to_string()]]
     );
-    // A session cannot open the door again.
+    // A session cannot open the door again, move its spill files out, or leave the server's
+    // memory pool.
     refused(
         &mut c,
         "SET apiary.external_access=true",
         "cannot be turned back on",
     )
     .await;
+    refused(
+        &mut c,
+        &format!("SET datafusion.runtime.temp_directory TO '{outside}'"),
+        denied,
+    )
+    .await;
+    for sql in [
+        "SET datafusion.runtime.memory_limit TO '100G'",
+        "SET datafusion.runtime.memory_limit=100G",
+        "RESET datafusion.runtime.memory_limit",
+    ] {
+        refused(&mut c, sql, "--memory-limit").await;
+    }
 
     assert_eq!(
         host.outside_files(),
