@@ -478,7 +478,8 @@ impl FlightSqlService for ApiaryFlightSql {
             .to_string();
         // A bearer token already passed the auth layer; Basic credentials log in here.
         let token = if header.starts_with("Basic ") {
-            self.auth.login(&header)?
+            self.auth
+                .login(&header, request.remote_addr().map(|a| a.ip()))?
         } else {
             header.strip_prefix("Bearer ").unwrap_or("").to_string()
         };
