@@ -8,6 +8,7 @@ mod models;
 mod planning;
 mod position;
 mod server;
+mod server_hardening;
 mod slt;
 mod warehouse;
 
