@@ -2,6 +2,7 @@
 
 pub mod generate;
 pub mod planner;
+pub mod pool;
 
 pub use generate::GenerateExec;
 pub use planner::ApiaryQueryPlanner;

@@ -27,7 +27,9 @@ impl QueryPlanner for ApiaryQueryPlanner {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let planner =
             DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(GeneratePlanner)]);
-        planner.create_physical_plan(logical_plan, session).await
+        let plan = planner.create_physical_plan(logical_plan, session).await?;
+        // Queries must yield to be cancelled (see `with_yield_points`).
+        crate::exec::pool::with_yield_points(plan)
     }
 }
 

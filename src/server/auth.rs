@@ -6,9 +6,11 @@
 //! - `--user U --password-file F`: Handshake with `authorization: Basic base64(U:P)` answers a
 //!   fresh bearer token (what JDBC clients do); every other RPC needs a token so issued.
 //!
-//! Tokens are compared in constant time.
+//! Tokens are compared in constant time. Failed sign-ins are rate-limited per peer address
+//! ([`super::throttle`]).
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 
@@ -17,7 +19,10 @@ use base64::engine::general_purpose::STANDARD;
 use http::{Request, Response};
 use tonic::Status;
 use tonic::body::Body;
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tower::{Layer, Service};
+
+use super::throttle::Throttle;
 
 /// Who may call the server.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +45,7 @@ impl Credentials {
 pub struct Authenticator {
     credentials: Credentials,
     issued: RwLock<HashSet<String>>,
+    throttle: Throttle,
 }
 
 const HANDSHAKE_PATH: &str = "/arrow.flight.protocol.FlightService/Handshake";
@@ -58,30 +64,33 @@ impl Authenticator {
         Self {
             credentials,
             issued: RwLock::new(HashSet::new()),
+            throttle: Throttle::new(),
         }
     }
 
-    /// Checks a Basic `user:password`; on success returns a new bearer token.
-    pub fn login(&self, header: &str) -> Result<String, Status> {
+    /// Checks a Basic `user:password` from `peer`; on success returns a new bearer token.
+    pub fn login(&self, header: &str, peer: Option<IpAddr>) -> Result<String, Status> {
         let Some((user, password)) = &self.credentials.user else {
             return Err(Status::unauthenticated("this server takes a bearer token"));
+        };
+        self.throttle.admit(peer)?;
+        let malformed = || {
+            self.throttle.failed(peer, "(malformed Basic credentials)");
+            Status::unauthenticated("malformed Basic credentials")
         };
         let encoded = header
             .strip_prefix("Basic ")
             .ok_or_else(|| Status::unauthenticated("expected Basic credentials"))?;
-        let decoded = STANDARD
-            .decode(encoded.trim())
-            .map_err(|_| Status::unauthenticated("malformed Basic credentials"))?;
-        let text = String::from_utf8(decoded)
-            .map_err(|_| Status::unauthenticated("malformed Basic credentials"))?;
-        let (u, p) = text
-            .split_once(':')
-            .ok_or_else(|| Status::unauthenticated("malformed Basic credentials"))?;
+        let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
+        let text = String::from_utf8(decoded).map_err(|_| malformed())?;
+        let (u, p) = text.split_once(':').ok_or_else(malformed)?;
         // Both compared, whatever the first gives.
         let ok = same(u.as_bytes(), user.as_bytes()) & same(p.as_bytes(), password.as_bytes());
         if !ok {
+            self.throttle.failed(peer, u);
             return Err(Status::unauthenticated("wrong user or password"));
         }
+        self.throttle.succeeded(peer);
         let token = new_token();
         if let Ok(mut issued) = self.issued.write() {
             issued.insert(token.clone());
@@ -102,11 +111,18 @@ impl Authenticator {
             .unwrap_or(false)
     }
 
-    /// Checks one request: `Ok` lets it through.
-    fn check(&self, path: &str, authorization: Option<&str>) -> Result<(), Status> {
+    /// Checks one request from `peer`: `Ok` lets it through. While the peer's back-off lasts
+    /// every request is refused, its credentials unread.
+    fn check(
+        &self,
+        path: &str,
+        authorization: Option<&str>,
+        peer: Option<IpAddr>,
+    ) -> Result<(), Status> {
         if !self.credentials.enabled() {
             return Ok(());
         }
+        self.throttle.admit(peer)?;
         let Some(header) = authorization else {
             return Err(Status::unauthenticated("missing authorization header"));
         };
@@ -116,10 +132,30 @@ impl Authenticator {
         }
         match header.strip_prefix("Bearer ") {
             Some(token) if self.bearer_ok(token.trim()) => Ok(()),
-            Some(_) => Err(Status::unauthenticated("invalid bearer token")),
-            None => Err(Status::unauthenticated("expected a bearer token")),
+            Some(_) => {
+                self.throttle.failed(peer, "(bearer token)");
+                Err(Status::unauthenticated("invalid bearer token"))
+            }
+            None => {
+                self.throttle.failed(peer, "(not a bearer token)");
+                Err(Status::unauthenticated("expected a bearer token"))
+            }
         }
     }
+}
+
+/// The address of the client that sent `request` (plain TCP or TLS).
+fn peer_ip<B>(request: &Request<B>) -> Option<IpAddr> {
+    let extensions = request.extensions();
+    extensions
+        .get::<TcpConnectInfo>()
+        .and_then(|i| i.remote_addr())
+        .or_else(|| {
+            extensions
+                .get::<TlsConnectInfo<TcpConnectInfo>>()
+                .and_then(|i| i.get_ref().remote_addr())
+        })
+        .map(|a| a.ip())
 }
 
 /// A random 256-bit token, hex-encoded (ThreadRng: a CSPRNG seeded by the OS).
@@ -181,7 +217,10 @@ where
             .headers()
             .get("authorization")
             .and_then(|v| v.to_str().ok());
-        match self.auth.check(request.uri().path(), header) {
+        match self
+            .auth
+            .check(request.uri().path(), header, peer_ip(&request))
+        {
             Ok(()) => futures::future::Either::Left(self.inner.call(request)),
             Err(status) => {
                 futures::future::Either::Right(futures::future::ready(Ok(status.into_http())))
@@ -200,7 +239,7 @@ mod tests {
             token: Some("secret".into()),
             user: None,
         });
-        assert!(auth.check("/x", Some("Bearer secret")).is_ok());
+        assert!(auth.check("/x", Some("Bearer secret"), None).is_ok());
         for bad in [
             "Bearer secre",
             "Bearer secrett",
@@ -208,10 +247,10 @@ mod tests {
             "Basic c2VjcmV0",
             "secret",
         ] {
-            assert!(auth.check("/x", Some(bad)).is_err(), "{bad}");
+            assert!(auth.check("/x", Some(bad), None).is_err(), "{bad}");
         }
-        assert!(auth.check("/x", None).is_err());
-        assert!(auth.check(HANDSHAKE_PATH, None).is_err());
+        assert!(auth.check("/x", None, None).is_err());
+        assert!(auth.check(HANDSHAKE_PATH, None, None).is_err());
     }
 
     #[test]
@@ -222,12 +261,15 @@ mod tests {
         });
         let good = format!("Basic {}", STANDARD.encode("ann:pw"));
         let bad = format!("Basic {}", STANDARD.encode("ann:px"));
-        assert!(auth.check(HANDSHAKE_PATH, Some(&good)).is_ok());
-        assert!(auth.login(&bad).is_err());
-        let token = auth.login(&good).unwrap_or_default();
+        assert!(auth.check(HANDSHAKE_PATH, Some(&good), None).is_ok());
+        assert!(auth.login(&bad, None).is_err());
+        let token = auth.login(&good, None).unwrap_or_default();
         assert_eq!(token.len(), 64);
-        assert!(auth.check("/x", Some(&format!("Bearer {token}"))).is_ok());
-        assert!(auth.check("/x", Some("Bearer nope")).is_err());
-        assert!(auth.check("/x", Some(&good)).is_err());
+        assert!(
+            auth.check("/x", Some(&format!("Bearer {token}")), None)
+                .is_ok()
+        );
+        assert!(auth.check("/x", Some("Bearer nope"), None).is_err());
+        assert!(auth.check("/x", Some(&good), None).is_err());
     }
 }

@@ -1,10 +1,13 @@
 //! Flight SQL bulk ingest (`CommandStatementIngest`): Arrow batches from a client into a
 //! warehouse table, through the warehouse's atomic write, creating the table if asked.
+//! Columns are matched by name; a column the table does not have, or a value that does not
+//! convert to its column's type, fails the statement (nothing is written). The names follow
+//! Hive's rule, and the built-in sample tables are refused.
 
 use std::sync::Arc;
 
 use arrow_flight::sql::{TableDefinitionOptions, TableExistsOption, TableNotExistOption};
-use datafusion::arrow::compute::cast;
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::DataFusionError;
@@ -12,7 +15,10 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::{Stream, StreamExt};
 
+use crate::catalog::is_sample_table;
 use crate::error::{ApiaryError, Result};
+use crate::security::guard::sample_table_error;
+use crate::security::{NameKind, check_name};
 use crate::sql::hive_types::{hive_type_name, parse_hive_type};
 use crate::warehouse::metastore::{ColumnMeta, StorageFormat, TableKind, TableMeta};
 use crate::warehouse::table::table_schema;
@@ -32,6 +38,11 @@ pub async fn ingest(
     batches: Batches,
     task: &Arc<TaskContext>,
 ) -> Result<u64> {
+    check_name(NameKind::Database, db)?;
+    check_name(NameKind::Table, table)?;
+    if is_sample_table(db, table) {
+        return Err(sample_table_error(table, "ingest"));
+    }
     let database = warehouse
         .metastore()
         .database(db)?
@@ -112,15 +123,45 @@ pub async fn ingest(
             })?;
         positions.push(i);
     }
+    if let Some(extra) = incoming.fields().iter().find(|f| {
+        !target
+            .fields()
+            .iter()
+            .any(|t| t.name().eq_ignore_ascii_case(f.name()))
+    }) {
+        return Err(ApiaryError::Usage(format!(
+            "ingest into {db}.{table}: the table has no column '{}' (its columns: {})",
+            extra.name(),
+            target
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     let out_schema: SchemaRef = Arc::new(Schema::new(target.fields().clone()));
     let mapped_schema = Arc::clone(&out_schema);
+    // A value that does not convert is an error, not a NULL.
+    let strict = CastOptions {
+        safe: false,
+        ..CastOptions::default()
+    };
     let mapped = batches.map(move |batch| {
         let batch = batch?;
         let columns = positions
             .iter()
             .zip(mapped_schema.fields())
-            .map(|(&i, f)| cast(batch.column(i), f.data_type()))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+            .map(|(&i, f)| {
+                cast_with_options(batch.column(i), f.data_type(), &strict).map_err(|e| {
+                    DataFusionError::Execution(format!(
+                        "column '{}': a value does not convert to {}: {e}",
+                        f.name(),
+                        hive_type_name(f.data_type())
+                    ))
+                })
+            })
+            .collect::<datafusion::common::Result<Vec<_>>>()?;
         RecordBatch::try_new(Arc::clone(&mapped_schema), columns).map_err(DataFusionError::from)
     });
     let stream: SendableRecordBatchStream =

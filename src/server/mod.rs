@@ -7,6 +7,7 @@ pub mod auth;
 pub mod ingest;
 pub mod prepared;
 pub mod service;
+pub mod throttle;
 pub mod type_info;
 
 use std::net::{IpAddr, SocketAddr};
@@ -102,7 +103,10 @@ fn first_line(path: &Path) -> Result<String> {
     })?;
     let line = text.lines().next().unwrap_or("").trim().to_string();
     if line.is_empty() {
-        return Err(ApiaryError::Usage(format!("{} is empty", path.display())));
+        return Err(ApiaryError::Usage(format!(
+            "{}: its first line is empty or only whitespace",
+            path.display()
+        )));
     }
     Ok(line)
 }
@@ -127,8 +131,10 @@ impl ServeArgs {
     /// The credentials the flags give.
     pub fn credentials(&self) -> Result<Credentials> {
         let token = match (&self.token, &self.token_file) {
-            (Some(t), _) if t.is_empty() => {
-                return Err(ApiaryError::Usage("--token must not be empty".into()));
+            (Some(t), _) if t.trim().is_empty() => {
+                return Err(ApiaryError::Usage(
+                    "--token must not be empty or only whitespace".into(),
+                ));
             }
             (Some(t), _) => Some(t.clone()),
             (None, Some(f)) => Some(first_line(f)?),

@@ -20,6 +20,9 @@ use crate::error::ApiaryError;
 /// How long a prepared statement lives unused (clients that vanish do not close theirs).
 pub const PREPARED_TTL: Duration = Duration::from_secs(3600);
 
+/// Prepared statements one session may hold open at once; one more is RESOURCE_EXHAUSTED.
+pub const MAX_PREPARED_PER_SESSION: usize = 256;
+
 /// Parameter rows bound to a statement: each row is one set of values for `$1`, `$2`, ...
 pub type ParameterRows = Vec<Vec<ScalarValue>>;
 
@@ -37,12 +40,6 @@ pub struct PreparedStatements {
     statements: Mutex<HashMap<String, Prepared>>,
 }
 
-/// The part of a session key that names the client's credentials (a statement prepared on one
-/// connection may be executed on another of the same client, as ADBC pools do).
-fn owner(session: &str) -> &str {
-    session.split('|').next().unwrap_or(session)
-}
-
 impl PreparedStatements {
     fn table(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, Prepared>>, Status> {
         self.statements
@@ -50,10 +47,28 @@ impl PreparedStatements {
             .map_err(|_| Status::internal("prepared statements poisoned"))
     }
 
+    /// Refuses a new statement for `session` when it holds the most it may.
+    pub fn check_cap(&self, session: &str) -> Result<(), Status> {
+        Self::room_for(&*self.table()?, session)
+    }
+
+    fn room_for(table: &HashMap<String, Prepared>, session: &str) -> Result<(), Status> {
+        let open = table.values().filter(|p| p.session == session).count();
+        if open >= MAX_PREPARED_PER_SESSION {
+            return Err(Status::resource_exhausted(format!(
+                "this session has {open} open prepared statements, the most a session may \
+                 have: close some first"
+            )));
+        }
+        Ok(())
+    }
+
     /// Keeps `sql` for `session`; returns its new handle.
     pub fn insert(&self, session: String, sql: String) -> Result<String, Status> {
+        let mut table = self.table()?;
+        Self::room_for(&table, &session)?;
         let handle = super::service::new_handle();
-        self.table()?.insert(
+        table.insert(
             handle.clone(),
             Prepared {
                 session,
@@ -112,15 +127,16 @@ impl PreparedStatements {
         handle: &[u8],
         session: &str,
     ) -> Result<&'a mut Prepared, Status> {
-        let p = table
+        // Another session's statement is as unknown as a made-up handle.
+        table
             .get_mut(String::from_utf8_lossy(handle).as_ref())
-            .ok_or_else(|| Status::not_found("unknown, closed or expired prepared statement"))?;
-        if owner(&p.session) != owner(session) {
-            return Err(Status::permission_denied(
-                "the prepared statement belongs to another session",
-            ));
-        }
-        Ok(p)
+            .filter(|p| p.session == session)
+            .ok_or_else(|| {
+                Status::not_found(
+                    "unknown, closed or expired prepared statement (a statement belongs to the \
+                     session that prepared it)",
+                )
+            })
     }
 }
 
@@ -181,40 +197,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statements_belong_to_their_credentials_and_close() {
+    fn statements_belong_to_their_session_and_close() {
         let table = PreparedStatements::default();
+        let mine = "Bearer a|127.0.0.1:1";
         let handle = table
-            .insert("Bearer a|127.0.0.1:1".into(), "SELECT ?".into())
+            .insert(mine.into(), "SELECT ?".into())
             .unwrap_or_default();
-        // Another connection of the same client may use it; other credentials may not.
-        assert!(table.get(handle.as_bytes(), "Bearer a|127.0.0.1:2").is_ok());
-        let other = table.get(handle.as_bytes(), "Bearer b|127.0.0.1:1");
-        assert_eq!(
-            other.err().map(|s| s.code()),
-            Some(tonic::Code::PermissionDenied)
-        );
+        // Another connection, even with the same credentials, cannot see it.
+        for other in ["Bearer a|127.0.0.1:2", "Bearer b|127.0.0.1:1"] {
+            assert_eq!(
+                table.get(handle.as_bytes(), other).err().map(|s| s.code()),
+                Some(tonic::Code::NotFound),
+                "{other}"
+            );
+            assert!(table.close(handle.as_bytes(), other).is_err());
+        }
         table
             .bind(
                 handle.as_bytes(),
-                "Bearer a|x",
+                mine,
                 vec![vec![ScalarValue::Int64(Some(7))]],
             )
             .unwrap_or_else(|e| unreachable!("{e}"));
         let (sql, params) = table
-            .get(handle.as_bytes(), "Bearer a|x")
+            .get(handle.as_bytes(), mine)
             .unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(sql, "SELECT ?");
         assert_eq!(params, Some(vec![vec![ScalarValue::Int64(Some(7))]]));
-        assert!(table.close(handle.as_bytes(), "Bearer b|x").is_err());
         assert_eq!(table.len(), 1);
-        assert!(table.close(handle.as_bytes(), "Bearer a|x").is_ok());
+        assert!(table.close(handle.as_bytes(), mine).is_ok());
         assert_eq!(table.len(), 0);
         assert_eq!(
-            table
-                .get(handle.as_bytes(), "Bearer a|x")
-                .err()
-                .map(|s| s.code()),
+            table.get(handle.as_bytes(), mine).err().map(|s| s.code()),
             Some(tonic::Code::NotFound)
         );
+    }
+
+    #[test]
+    fn a_session_holds_a_bounded_number_of_statements() {
+        let table = PreparedStatements::default();
+        for _ in 0..MAX_PREPARED_PER_SESSION {
+            assert!(table.insert("s|1".into(), "SELECT 1".into()).is_ok());
+        }
+        let refused = table.insert("s|1".into(), "SELECT 1".into());
+        assert_eq!(
+            refused.err().map(|s| s.code()),
+            Some(tonic::Code::ResourceExhausted)
+        );
+        assert!(table.insert("s|2".into(), "SELECT 1".into()).is_ok());
     }
 }

@@ -1,5 +1,11 @@
 //! Apiary's Flight SQL service: every statement goes through [`ApiaryContext::execute`], the
 //! same entry point as the CLI, in the calling client's own session.
+//!
+//! Every statement — substitution, parsing, planning, DDL and DML, execution, and the metadata
+//! calls that read a session or the metastore — runs on the [`QueryPool`], apart from the
+//! runtime that serves gRPC, within `--query-timeout`; the gRPC side only waits for it. When
+//! the caller goes away (the client cancels, disconnects or is killed, the timeout fires, the
+//! server shuts down) the statement's task is aborted.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -37,6 +43,7 @@ use super::auth::Authenticator;
 use super::ingest;
 use super::prepared::{ParameterRows, PreparedStatements, parameter_rows, parameter_schema};
 use crate::error::ApiaryError;
+use crate::exec::pool::{PoolStream, QueryPool, STOPPED};
 use crate::session::{ApiaryContext, SessionOptions, StatementOutput};
 use crate::warehouse::Warehouse;
 use crate::warehouse::catalog::CATALOG_NAME;
@@ -49,15 +56,38 @@ const HANDLE_TTL: Duration = Duration::from_secs(300);
 /// One client's session.
 type Session = Arc<tokio::sync::Mutex<ApiaryContext>>;
 
+/// Query results one session may leave unfetched at once (statement tickets not yet passed
+/// to DoGet); one more is RESOURCE_EXHAUSTED.
+pub const MAX_PENDING_PER_SESSION: usize = 32;
+
 /// A planned query waiting for its DoGet.
 struct Pending {
+    /// The session that planned it: only it may fetch or cancel it.
     session: String,
     stream: SendableRecordBatchStream,
     created: Instant,
-    /// Its place among the running queries (`--max-concurrent-queries`), held to the end.
-    permit: Option<tokio::sync::OwnedSemaphorePermit>,
     /// When `--query-timeout` cancels it.
     deadline: Option<tokio::time::Instant>,
+}
+
+/// How to stop a query being streamed.
+struct Cancel {
+    notify: tokio::sync::Notify,
+    abort: tokio::task::AbortHandle,
+}
+
+impl Cancel {
+    /// Stops the query's work now; its stream ends with CANCELLED.
+    fn cancel(&self) {
+        self.notify.notify_one();
+        self.abort.abort();
+    }
+}
+
+/// A query being streamed: its session and how to stop it.
+struct Running {
+    session: String,
+    cancel: std::sync::Weak<Cancel>,
 }
 
 /// Limits on the server's work.
@@ -83,10 +113,13 @@ pub struct ApiaryFlightSql {
     warehouse: Arc<Warehouse>,
     auth: Arc<Authenticator>,
     sessions: Mutex<HashMap<String, Session>>,
-    pending: Mutex<HashMap<String, Pending>>,
+    /// Planned queries waiting for their DoGet, by handle.
+    pending: Arc<Mutex<HashMap<String, Pending>>>,
     prepared: PreparedStatements,
-    /// Queries being streamed, by handle: notified to cancel them.
-    running: Mutex<HashMap<String, std::sync::Weak<tokio::sync::Notify>>>,
+    /// Queries being streamed, by handle.
+    running: Mutex<HashMap<String, Running>>,
+    /// Where statements run.
+    pool: QueryPool,
     sql_info: SqlInfoData,
     type_info: XdbcTypeInfoData,
     /// The memory every session draws from (`--memory-limit`).
@@ -204,9 +237,10 @@ impl ApiaryFlightSql {
             warehouse,
             auth,
             sessions: Mutex::new(HashMap::new()),
-            pending: Mutex::new(HashMap::new()),
+            pending: Arc::new(Mutex::new(HashMap::new())),
             prepared: PreparedStatements::default(),
             running: Mutex::new(HashMap::new()),
+            pool: QueryPool::with_available_parallelism("apiary-query")?,
             sql_info,
             type_info: super::type_info::xdbc_type_info()
                 .map_err(|e| ApiaryError::Usage(format!("XdbcTypeInfo: {e}")))?,
@@ -236,7 +270,12 @@ impl ApiaryFlightSql {
         format!("{token}|{peer}")
     }
 
-    async fn session(&self, key: &str) -> Result<Session, Status> {
+    /// The session `key` names, opened (on the pool) if it is new.
+    async fn session(
+        &self,
+        key: &str,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Session, Status> {
         if let Some(s) = self
             .sessions
             .lock()
@@ -245,7 +284,7 @@ impl ApiaryFlightSql {
         {
             return Ok(Arc::clone(s));
         }
-        let ctx = ApiaryContext::open(
+        let open = ApiaryContext::open(
             Arc::clone(&self.warehouse),
             SessionOptions {
                 config: SessionConfig::new(),
@@ -253,9 +292,10 @@ impl ApiaryFlightSql {
                 file_access: Some(self.file_access.for_new_session()),
                 environment: self.limits.allow_env,
             },
-        )
-        .await
-        .map_err(to_status)?;
+        );
+        let ctx = self
+            .in_pool(deadline, async move { open.await.map_err(to_status) })
+            .await?;
         let session = Arc::new(tokio::sync::Mutex::new(ctx));
         let mut sessions = self
             .sessions
@@ -264,6 +304,41 @@ impl ApiaryFlightSql {
         Ok(Arc::clone(
             sessions.entry(key.to_string()).or_insert(session),
         ))
+    }
+
+    /// When a statement starting now must end (`--query-timeout`).
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        self.limits
+            .query_timeout
+            .map(|t| tokio::time::Instant::now() + t)
+    }
+
+    /// Runs `work` on the query pool and waits for it until `deadline`. The work is aborted
+    /// when the deadline passes or when this call is dropped (the client went away, the server
+    /// is stopping).
+    async fn in_pool<T, F>(
+        &self,
+        deadline: Option<tokio::time::Instant>,
+        work: F,
+    ) -> Result<T, Status>
+    where
+        F: std::future::Future<Output = Result<T, Status>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let task = self.pool.spawn(work);
+        let joined = match deadline {
+            Some(at) => tokio::time::timeout_at(at, task)
+                .await
+                .map_err(|_| self.timeout_status())?,
+            None => task.await,
+        };
+        match joined {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => Err(Status::internal(
+                "the statement failed: the engine panicked (a bug; please report it)",
+            )),
+            Err(_) => Err(Status::cancelled("the statement was cancelled")),
+        }
     }
 
     /// A slot among the running queries: waits up to [`QUEUE_WAIT`] for one.
@@ -287,29 +362,28 @@ impl ApiaryFlightSql {
         ))
     }
 
-    /// Runs one statement in the caller's session, with parameter rows bound when given.
+    /// Runs one statement in the caller's session, with parameter rows bound when given, on
+    /// the query pool until `deadline`.
     async fn run(
         &self,
         key: &str,
         sql: &str,
-        parameters: Option<&ParameterRows>,
+        parameters: Option<ParameterRows>,
+        deadline: Option<tokio::time::Instant>,
     ) -> Result<StatementOutput, Status> {
-        let session = self.session(key).await?;
-        let mut ctx = session.lock().await;
-        let text = sql.trim().trim_end_matches(';');
-        let work = async {
-            match parameters {
-                None => ctx.execute(text).await,
-                Some(rows) => ctx.execute_bound(text, rows).await,
-            }
-        };
-        let output = match self.limits.query_timeout {
-            Some(limit) => tokio::time::timeout(limit, work)
-                .await
-                .map_err(|_| self.timeout_status())?,
-            None => work.await,
-        };
-        match output.map_err(to_status)? {
+        let session = self.session(key, deadline).await?;
+        let text = sql.trim().trim_end_matches(';').to_string();
+        let output = self
+            .in_pool(deadline, async move {
+                let mut ctx = session.lock_owned().await;
+                let output = match parameters {
+                    None => ctx.execute(&text).await,
+                    Some(rows) => ctx.execute_bound(&text, &rows).await,
+                };
+                output.map_err(to_status)
+            })
+            .await?;
+        match output {
             StatementOutput::Source(_) => Err(Status::invalid_argument(
                 "SOURCE runs scripts of the CLI; send the statements instead",
             )),
@@ -324,33 +398,45 @@ impl ApiaryFlightSql {
         self.prepared.forget_expired();
     }
 
+    /// Refuses a new query result for session `key` when it has the most it may leave
+    /// unfetched.
+    fn check_pending_cap(&self, key: &str) -> Result<(), Status> {
+        let pending = self
+            .pending
+            .lock()
+            .map_err(|_| Status::internal("handle table poisoned"))?;
+        room_for_pending(&pending, key)
+    }
+
     /// Runs `sql` (with `parameters` bound) in session `key` and keeps its rows for one DoGet;
-    /// the FlightInfo names them.
+    /// the FlightInfo names them. A slot among the running queries is held while the
+    /// statement runs here, and again by the DoGet that streams its rows.
     async fn plan_for_get(
         &self,
         key: String,
         sql: &str,
-        parameters: Option<&ParameterRows>,
+        parameters: Option<ParameterRows>,
         descriptor: FlightDescriptor,
     ) -> Result<FlightInfo, Status> {
         self.forget_expired();
-        let permit = self.slot().await?;
-        let deadline = self
-            .limits
-            .query_timeout
-            .map(|t| tokio::time::Instant::now() + t);
-        let output = self.run(&key, sql, parameters).await?;
+        self.check_pending_cap(&key)?;
+        let (output, deadline) = {
+            let _slot = self.slot().await?;
+            let deadline = self.deadline();
+            (self.run(&key, sql, parameters, deadline).await?, deadline)
+        };
         let stream: SendableRecordBatchStream = match output {
             StatementOutput::Rows(s) => s,
             _ => Box::pin(datafusion::physical_plan::EmptyRecordBatchStream::new(
                 Arc::new(Schema::empty()),
             )),
         };
-        self.keep_for_get(key, stream, permit, deadline, descriptor)
+        self.keep_for_get(key, stream, deadline, descriptor)
     }
 
-    /// Cancels the query a FlightInfo names: a planned one is dropped, a streaming one stops.
-    fn cancel(&self, info: &FlightInfo) -> Result<CancelStatus, Status> {
+    /// Cancels the query a FlightInfo names, if session `key` planned it: a planned one is
+    /// dropped, a streaming one stops.
+    fn cancel(&self, info: &FlightInfo, key: &str) -> Result<CancelStatus, Status> {
         let mut found = false;
         for endpoint in &info.endpoint {
             let Some(ticket) = &endpoint.ticket else {
@@ -364,18 +450,20 @@ impl ApiaryFlightSql {
             };
             let handle = String::from_utf8_lossy(&query.statement_handle).to_string();
             if let Ok(mut pending) = self.pending.lock()
-                && pending.remove(&handle).is_some()
+                && pending.get(&handle).is_some_and(|p| p.session == key)
             {
+                pending.remove(&handle);
                 found = true;
                 continue;
             }
-            let notify = self
-                .running
-                .lock()
-                .ok()
-                .and_then(|running| running.get(&handle).and_then(|w| w.upgrade()));
-            if let Some(notify) = notify {
-                notify.notify_one();
+            let cancel = self.running.lock().ok().and_then(|running| {
+                running
+                    .get(&handle)
+                    .filter(|r| r.session == key)
+                    .and_then(|r| r.cancel.upgrade())
+            });
+            if let Some(cancel) = cancel {
+                cancel.cancel();
                 found = true;
             }
         }
@@ -383,7 +471,8 @@ impl ApiaryFlightSql {
             Ok(CancelStatus::Cancelled)
         } else {
             Err(Status::not_found(
-                "no running or pending query for that FlightInfo (finished, or never started)",
+                "no running or pending query of this session for that FlightInfo (finished, or \
+                 never started)",
             ))
         }
     }
@@ -394,17 +483,22 @@ impl ApiaryFlightSql {
         &self,
         key: &str,
         sql: &str,
-        parameters: Option<&ParameterRows>,
+        parameters: Option<ParameterRows>,
     ) -> Result<i64, Status> {
         let _slot = self.slot().await?;
-        match self.run(key, sql, parameters).await? {
+        let deadline = self.deadline();
+        match self.run(key, sql, parameters, deadline).await? {
             StatementOutput::Affected(n) => Ok(n as i64),
             StatementOutput::Rows(stream) => {
                 // DataFusion's own DML answers a count.
-                let batches: Vec<RecordBatch> = stream
-                    .try_collect()
-                    .await
-                    .map_err(|e| to_status(ApiaryError::from(e)))?;
+                let batches: Vec<RecordBatch> = self
+                    .in_pool(deadline, async move {
+                        stream
+                            .try_collect()
+                            .await
+                            .map_err(|e| to_status(ApiaryError::from(e)))
+                    })
+                    .await?;
                 let rows = batches
                     .first()
                     .filter(|b| b.num_columns() == 1 && b.schema().field(0).name() == "count")
@@ -425,30 +519,59 @@ impl ApiaryFlightSql {
         &self,
         key: String,
         stream: SendableRecordBatchStream,
-        permit: Option<tokio::sync::OwnedSemaphorePermit>,
         deadline: Option<tokio::time::Instant>,
         descriptor: FlightDescriptor,
     ) -> Result<FlightInfo, Status> {
         let schema = stream.schema();
         let handle = new_handle();
-        self.pending
+        let mut pending = self
+            .pending
             .lock()
-            .map_err(|_| Status::internal("handle table poisoned"))?
-            .insert(
-                handle.clone(),
-                Pending {
-                    session: key,
-                    stream,
-                    created: Instant::now(),
-                    permit,
-                    deadline,
-                },
-            );
+            .map_err(|_| Status::internal("handle table poisoned"))?;
+        // Checked again: statements of one session may have run side by side.
+        room_for_pending(&pending, &key)?;
+        pending.insert(
+            handle.clone(),
+            Pending {
+                session: key,
+                stream,
+                created: Instant::now(),
+                deadline,
+            },
+        );
+        drop(pending);
+        // DataFusion starts a query's partitions when its stream is made, so an unfetched
+        // query may be computing: it is dropped (and stops) at its deadline or expiry.
+        let expiry = tokio::time::Instant::now() + HANDLE_TTL;
+        let expiry = deadline.map_or(expiry, |d| d.min(expiry));
+        let table = Arc::downgrade(&self.pending);
+        let expired = handle.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(expiry).await;
+            if let Some(table) = table.upgrade()
+                && let Ok(mut pending) = table.lock()
+            {
+                pending.remove(&expired);
+            }
+        });
         let ticket = TicketStatementQuery {
             statement_handle: handle.into_bytes().into(),
         };
         flight_info(&schema, ticket.as_any().encode_to_vec(), descriptor)
     }
+}
+
+/// Refuses a new query result for session `key` when it has [`MAX_PENDING_PER_SESSION`]
+/// waiting.
+fn room_for_pending(pending: &HashMap<String, Pending>, key: &str) -> Result<(), Status> {
+    let waiting = pending.values().filter(|p| p.session == key).count();
+    if waiting >= MAX_PENDING_PER_SESSION {
+        return Err(Status::resource_exhausted(format!(
+            "this session has {waiting} query results waiting to be fetched, the most a session \
+             may have: fetch (DoGet) or cancel them first"
+        )));
+    }
+    Ok(())
 }
 
 fn ipc_schema(schema: &Schema) -> Result<bytes::Bytes, Status> {
@@ -478,7 +601,8 @@ impl FlightSqlService for ApiaryFlightSql {
             .to_string();
         // A bearer token already passed the auth layer; Basic credentials log in here.
         let token = if header.starts_with("Basic ") {
-            self.auth.login(&header)?
+            self.auth
+                .login(&header, request.remote_addr().map(|a| a.ip()))?
         } else {
             header.strip_prefix("Bearer ").unwrap_or("").to_string()
         };
@@ -519,24 +643,29 @@ impl FlightSqlService for ApiaryFlightSql {
         let key = Self::session_key(&request);
         // The result's schema when the statement is a query (planned, not run); statements
         // without a plan (DDL, SHOW, SET) announce none.
-        let session = self.session(&key).await?;
-        let (schema, parameters) = {
-            let ctx = session.lock().await;
-            let text = ctx
-                .substitute(query.query.trim().trim_end_matches(';'))
-                .map_err(to_status)?;
-            let empty = || (Schema::empty(), Schema::empty());
-            match ctx.plan_sql(&text).await {
-                Ok(plans) if plans.len() == 1 => (
-                    plans[0].schema().as_arrow().clone(),
-                    parameter_schema(&plans[0])?,
-                ),
-                Ok(_) => empty(),
-                Err(ApiaryError::Usage(m)) if m.contains("no query plan") => empty(),
-                Err(ApiaryError::DataFusion(_)) if classify_command(&text) => empty(),
-                Err(e) => return Err(to_status(e)),
-            }
-        };
+        self.prepared.check_cap(&key)?;
+        let deadline = self.deadline();
+        let session = self.session(&key, deadline).await?;
+        let sql = query.query.clone();
+        let (schema, parameters) = self
+            .in_pool(deadline, async move {
+                let ctx = session.lock_owned().await;
+                let text = ctx
+                    .substitute(sql.trim().trim_end_matches(';'))
+                    .map_err(to_status)?;
+                let empty = || (Schema::empty(), Schema::empty());
+                Ok(match ctx.plan_sql(&text).await {
+                    Ok(plans) if plans.len() == 1 => (
+                        plans[0].schema().as_arrow().clone(),
+                        parameter_schema(&plans[0])?,
+                    ),
+                    Ok(_) => empty(),
+                    Err(ApiaryError::Usage(m)) if m.contains("no query plan") => empty(),
+                    Err(ApiaryError::DataFusion(_)) if classify_command(&text) => empty(),
+                    Err(e) => return Err(to_status(e)),
+                })
+            })
+            .await?;
         let handle = self.prepared.insert(key, query.query)?;
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: handle.into_bytes().into(),
@@ -553,7 +682,7 @@ impl FlightSqlService for ApiaryFlightSql {
         let key = Self::session_key(&request);
         let (sql, parameters) = self.prepared.get(&query.prepared_statement_handle, &key)?;
         let info = self
-            .plan_for_get(key, &sql, parameters.as_ref(), request.into_inner())
+            .plan_for_get(key, &sql, parameters, request.into_inner())
             .await?;
         Ok(Response::new(info))
     }
@@ -589,7 +718,7 @@ impl FlightSqlService for ApiaryFlightSql {
         let (sql, bound) = self.prepared.get(&query.prepared_statement_handle, &key)?;
         let rows = parameter_rows(request.into_inner()).await?;
         let parameters = if rows.is_empty() { bound } else { Some(rows) };
-        self.update(&key, &sql, parameters.as_ref()).await
+        self.update(&key, &sql, parameters).await
     }
 
     async fn do_action_close_prepared_statement(
@@ -608,67 +737,83 @@ impl FlightSqlService for ApiaryFlightSql {
     ) -> Result<Response<DoGetStream>, Status> {
         let handle = String::from_utf8_lossy(&ticket.statement_handle).to_string();
         let key = Self::session_key(&request);
-        let pending = self
-            .pending
-            .lock()
-            .map_err(|_| Status::internal("handle table poisoned"))?
-            .remove(&handle)
-            .ok_or_else(|| {
-                Status::not_found("unknown or expired statement handle (each is fetched once)")
-            })?;
-        if pending.session.split('|').next() != key.split('|').next() {
-            return Err(Status::permission_denied(
-                "the statement belongs to another session",
-            ));
-        }
+        // Another session's ticket is as unknown as a made-up one (and stays its owner's).
+        let take = |remove: bool| -> Result<Option<Pending>, Status> {
+            let mut pending = self
+                .pending
+                .lock()
+                .map_err(|_| Status::internal("handle table poisoned"))?;
+            if pending.get(&handle).is_none_or(|p| p.session != key) {
+                return Err(Status::not_found(
+                    "unknown or expired statement handle (each is fetched once, by the session \
+                     that planned it)",
+                ));
+            }
+            Ok(if remove {
+                pending.remove(&handle)
+            } else {
+                None
+            })
+        };
+        take(false)?;
+        // The query's slot is held while its rows are computed and streamed.
+        let permit = self.slot().await?;
+        let Some(pending) = take(true)? else {
+            return Err(Status::internal("statement handle vanished"));
+        };
         let schema = pending.stream.schema();
-        let permit = pending.permit;
         let deadline = pending.deadline;
-        let timed_out = self.timeout_status();
-        let cancel = Arc::new(tokio::sync::Notify::new());
+        let PoolStream { stream, abort } = self.pool.stream(pending.stream, permit, deadline);
+        let cancel = Arc::new(Cancel {
+            notify: tokio::sync::Notify::new(),
+            abort,
+        });
         if let Ok(mut running) = self.running.lock() {
-            running.retain(|_, w| w.strong_count() > 0);
-            running.insert(handle, Arc::downgrade(&cancel));
+            running.retain(|_, r| r.cancel.strong_count() > 0);
+            running.insert(
+                handle,
+                Running {
+                    session: key,
+                    cancel: Arc::downgrade(&cancel),
+                },
+            );
         }
-        // The stream ends at the deadline or on CancelFlightInfo (dropping the query cancels
-        // it); the slot is freed when the stream is done or dropped.
-        let batches = futures::stream::unfold(
-            (pending.stream, permit, cancel, false),
-            move |(mut stream, permit, cancel, ended)| {
-                let timed_out = timed_out.clone();
-                async move {
-                    if ended {
-                        return None;
+        let timed_out = self.timeout_status();
+        let past_deadline = move || deadline.is_some_and(|at| tokio::time::Instant::now() >= at);
+        // The stream ends at the deadline or on CancelFlightInfo; when it ends early or is
+        // dropped (the client went away), the query's work on the pool is aborted.
+        let batches = futures::stream::unfold(Some((stream, cancel)), move |state| {
+            let timed_out = timed_out.clone();
+            async move {
+                let (mut stream, cancel) = state?;
+                let next = async {
+                    match deadline {
+                        Some(at) => tokio::time::timeout_at(at, stream.next()).await.ok(),
+                        None => Some(stream.next().await),
                     }
-                    let step = async {
-                        let next = match deadline {
-                            Some(at) => tokio::time::timeout_at(at, stream.next())
-                                .await
-                                .map_err(|_| timed_out)?,
-                            None => stream.next().await,
-                        };
-                        match next {
-                            None => Ok(None),
-                            Some(Ok(batch)) => Ok(Some(batch)),
-                            Some(Err(e)) => Err(to_status(ApiaryError::from(e))),
+                };
+                let outcome = tokio::select! {
+                    biased;
+                    _ = cancel.notify.notified() => Err(Status::cancelled("the query was cancelled")),
+                    next = next => match next {
+                        None => Err(timed_out.clone()),
+                        Some(None) => Ok(None),
+                        Some(Some(Ok(batch))) => Ok(Some(batch)),
+                        Some(Some(Err(_))) if past_deadline() => Err(timed_out.clone()),
+                        Some(Some(Err(e))) if e.to_string().contains(STOPPED) => {
+                            Err(Status::cancelled(STOPPED))
                         }
-                    };
-                    let outcome = tokio::select! {
-                        biased;
-                        _ = cancel.notified() => Err(Status::cancelled("the query was cancelled")),
-                        r = step => r,
-                    };
-                    match outcome {
-                        Ok(Some(batch)) => Some((Ok(batch), (stream, permit, cancel, false))),
-                        Ok(None) => None,
-                        Err(status) => Some((
-                            Err(FlightError::Tonic(Box::new(status))),
-                            (stream, permit, cancel, true),
-                        )),
-                    }
+                        Some(Some(Err(e))) => Err(to_status(ApiaryError::from(e))),
+                    },
+                };
+                match outcome {
+                    Ok(Some(batch)) => Some((Ok(batch), Some((stream, cancel)))),
+                    Ok(None) => None,
+                    // The state is dropped here: the query stops at once.
+                    Err(status) => Some((Err(FlightError::Tonic(Box::new(status))), None)),
                 }
-            },
-        );
+            }
+        });
         let encoded = FlightDataEncoderBuilder::new()
             .with_schema(schema)
             .build(batches)
@@ -686,42 +831,45 @@ impl FlightSqlService for ApiaryFlightSql {
         request: Request<PeekableFlightDataStream>,
     ) -> Result<i64, Status> {
         let key = Self::session_key(&request);
-        let session = self.session(&key).await?;
-        let (db, task) = {
-            let ctx = session.lock().await;
-            let db = command.schema.clone().unwrap_or_else(|| {
-                ctx.session()
-                    .state()
-                    .config_options()
-                    .catalog
-                    .default_schema
-                    .clone()
-            });
-            (db.to_ascii_lowercase(), ctx.session().task_ctx())
-        };
         let _slot = self.slot().await?;
-        let mut input = FlightRecordBatchStream::new_from_flight_data(
-            request.into_inner().map_err(FlightError::from),
-        );
-        let first = input.try_next().await.map_err(Status::from)?;
-        let incoming = match (&first, input.schema()) {
-            (Some(b), _) => b.schema(),
-            (None, Some(s)) => Arc::clone(s),
-            (None, None) => return Err(Status::invalid_argument("no schema was sent")),
-        };
-        let rest = futures::stream::iter(first.map(Ok)).chain(input);
-        let rows = ingest::ingest(
-            &self.warehouse,
-            &db,
-            &command.table.to_ascii_lowercase(),
-            command.table_definition_options.unwrap_or_default(),
-            incoming,
-            Box::pin(rest.map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))),
-            &task,
-        )
+        let deadline = self.deadline();
+        let session = self.session(&key, deadline).await?;
+        let warehouse = Arc::clone(&self.warehouse);
+        let upload = request.into_inner();
+        self.in_pool(deadline, async move {
+            let (db, task) = {
+                let ctx = session.lock().await;
+                let db = command
+                    .schema
+                    .clone()
+                    .unwrap_or_else(|| ctx.current_database());
+                (db.to_ascii_lowercase(), ctx.session().task_ctx())
+            };
+            let mut input =
+                FlightRecordBatchStream::new_from_flight_data(upload.map_err(FlightError::from));
+            let first = input.try_next().await.map_err(Status::from)?;
+            let incoming = match (&first, input.schema()) {
+                (Some(b), _) => b.schema(),
+                (None, Some(s)) => Arc::clone(s),
+                (None, None) => return Err(Status::invalid_argument("no schema was sent")),
+            };
+            let rest = futures::stream::iter(first.map(Ok)).chain(input);
+            let rows = ingest::ingest(
+                &warehouse,
+                &db,
+                &command.table.to_ascii_lowercase(),
+                command.table_definition_options.unwrap_or_default(),
+                incoming,
+                Box::pin(
+                    rest.map_err(|e| datafusion::error::DataFusionError::External(Box::new(e))),
+                ),
+                &task,
+            )
+            .await
+            .map_err(to_status)?;
+            Ok(rows as i64)
+        })
         .await
-        .map_err(to_status)?;
-        Ok(rows as i64)
     }
 
     async fn do_put_statement_update(
@@ -767,13 +915,14 @@ impl FlightSqlService for ApiaryFlightSql {
         query: CommandGetDbSchemas,
         _request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
+        let warehouse = Arc::clone(&self.warehouse);
+        let names = self
+            .in_pool(self.deadline(), async move {
+                warehouse.metastore().database_names().map_err(to_status)
+            })
+            .await?;
         let mut builder = query.into_builder();
-        for db in self
-            .warehouse
-            .metastore()
-            .database_names()
-            .map_err(to_status)?
-        {
+        for db in names {
             builder.append(CATALOG_NAME, db);
         }
         let schema = builder.schema();
@@ -795,44 +944,49 @@ impl FlightSqlService for ApiaryFlightSql {
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
         let key = Self::session_key(&request);
-        let session = self.session(&key).await?;
-        let ctx = session.lock().await;
-        let include_schema = query.include_schema;
-        let mut builder = query.into_builder();
-        let df = ctx.session();
-        if let Some(catalog) = df.catalog(CATALOG_NAME) {
-            let mut dbs = catalog.schema_names();
-            dbs.sort();
-            for db in dbs {
-                let Some(schema) = catalog.schema(&db) else {
-                    continue;
-                };
-                let mut names = schema.table_names();
-                names.sort();
-                for name in names {
-                    let table = schema
-                        .table(&name)
-                        .await
-                        .map_err(|e| to_status(ApiaryError::from(e)))?;
-                    let Some(table) = table else { continue };
-                    let table_type = match table.table_type() {
-                        datafusion::logical_expr::TableType::View => "VIEW",
-                        datafusion::logical_expr::TableType::Temporary => "LOCAL TEMPORARY",
-                        datafusion::logical_expr::TableType::Base => "TABLE",
-                    };
-                    let table_schema = if include_schema {
-                        table.schema()
-                    } else {
-                        Arc::new(Schema::empty())
-                    };
-                    builder
-                        .append(CATALOG_NAME, &db, &name, table_type, &table_schema)
-                        .map_err(|e| Status::internal(e.to_string()))?;
+        let deadline = self.deadline();
+        let session = self.session(&key, deadline).await?;
+        let (schema, batch) = self
+            .in_pool(deadline, async move {
+                let ctx = session.lock_owned().await;
+                let include_schema = query.include_schema;
+                let mut builder = query.into_builder();
+                let df = ctx.session();
+                if let Some(catalog) = df.catalog(CATALOG_NAME) {
+                    let mut dbs = catalog.schema_names();
+                    dbs.sort();
+                    for db in dbs {
+                        let Some(schema) = catalog.schema(&db) else {
+                            continue;
+                        };
+                        let mut names = schema.table_names();
+                        names.sort();
+                        for name in names {
+                            let table = schema
+                                .table(&name)
+                                .await
+                                .map_err(|e| to_status(ApiaryError::from(e)))?;
+                            let Some(table) = table else { continue };
+                            let table_type = match table.table_type() {
+                                datafusion::logical_expr::TableType::View => "VIEW",
+                                datafusion::logical_expr::TableType::Temporary => "LOCAL TEMPORARY",
+                                datafusion::logical_expr::TableType::Base => "TABLE",
+                            };
+                            let table_schema = if include_schema {
+                                table.schema()
+                            } else {
+                                Arc::new(Schema::empty())
+                            };
+                            builder
+                                .append(CATALOG_NAME, &db, &name, table_type, &table_schema)
+                                .map_err(|e| Status::internal(e.to_string()))?;
+                        }
+                    }
                 }
-            }
-        }
-        let schema = builder.schema();
-        metadata_batch(schema, builder.build())
+                Ok((builder.schema(), builder.build()))
+            })
+            .await?;
+        metadata_batch(schema, batch)
     }
 
     async fn get_flight_info_table_types(
@@ -925,6 +1079,7 @@ impl FlightSqlService for ApiaryFlightSql {
         &self,
         request: Request<Action>,
     ) -> Result<Response<<Self as FlightService>::DoActionStream>, Status> {
+        let key = Self::session_key(&request);
         let action = request.into_inner();
         if action.r#type != "CancelFlightInfo" {
             return Err(Status::invalid_argument(format!(
@@ -937,7 +1092,7 @@ impl FlightSqlService for ApiaryFlightSql {
         let info = request
             .info
             .ok_or_else(|| Status::invalid_argument("CancelFlightInfo without a FlightInfo"))?;
-        let status = self.cancel(&info)?;
+        let status = self.cancel(&info, &key)?;
         let result = CancelFlightInfoResult::new(status);
         let body = arrow_flight::Result {
             body: result.encode_to_vec().into(),
@@ -951,14 +1106,15 @@ impl FlightSqlService for ApiaryFlightSql {
     async fn do_action_cancel_query(
         &self,
         query: ActionCancelQueryRequest,
-        _request: Request<Action>,
+        request: Request<Action>,
     ) -> Result<ActionCancelQueryResult, Status> {
+        let key = Self::session_key(&request);
         /// `ActionCancelQueryResult.CancelResult.CANCEL_RESULT_CANCELLED` (arrow-flight does
         /// not export the enum).
         const CANCELLED: i32 = 1;
         let info = FlightInfo::decode(query.info)
             .map_err(|e| Status::invalid_argument(format!("CancelQuery: not a FlightInfo: {e}")))?;
-        self.cancel(&info)?;
+        self.cancel(&info, &key)?;
         Ok(ActionCancelQueryResult { result: CANCELLED })
     }
 

@@ -9,6 +9,7 @@ mod planning;
 mod position;
 mod security;
 mod server;
+mod server_hardening;
 mod slt;
 mod warehouse;
 

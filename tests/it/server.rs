@@ -14,12 +14,12 @@ use datafusion::arrow::util::display::array_value_to_string;
 use futures::TryStreamExt;
 use tonic::transport::Channel;
 
-const TOKEN: &str = "s3cret-token";
+pub(crate) const TOKEN: &str = "s3cret-token";
 
 /// A running server; killed when dropped.
-struct Server {
-    child: Child,
-    address: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) address: String,
 }
 
 impl Drop for Server {
@@ -29,12 +29,18 @@ impl Drop for Server {
     }
 }
 
-fn start(warehouse: &Path, extra: &[&str]) -> Server {
+pub(crate) fn start(warehouse: &Path, extra: &[&str]) -> Server {
+    start_with_env(warehouse, extra, &[])
+}
+
+/// [`start`], with variables added to the server's environment.
+pub(crate) fn start_with_env(warehouse: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_apiary"))
         .arg("--warehouse")
         .arg(warehouse)
         .args(["serve", "--port", "0"])
         .args(extra)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -51,9 +57,23 @@ fn start(warehouse: &Path, extra: &[&str]) -> Server {
     Server { child, address }
 }
 
-async fn client(server: &Server, token: Option<&str>) -> FlightSqlServiceClient<Channel> {
+pub(crate) async fn client(
+    server: &Server,
+    token: Option<&str>,
+) -> FlightSqlServiceClient<Channel> {
+    client_from(server, token, None).await
+}
+
+/// A client whose connection comes from `local` (another loopback address: 127.0.0.2, ...),
+/// a peer of its own for the server's sign-in throttle.
+pub(crate) async fn client_from(
+    server: &Server,
+    token: Option<&str>,
+    local: Option<&str>,
+) -> FlightSqlServiceClient<Channel> {
     let channel = Channel::from_shared(format!("http://{}", server.address))
         .unwrap()
+        .local_address(local.map(|a| a.parse().unwrap()))
         .connect()
         .await
         .unwrap();
@@ -64,7 +84,10 @@ async fn client(server: &Server, token: Option<&str>) -> FlightSqlServiceClient<
     client
 }
 
-async fn fetch(client: &mut FlightSqlServiceClient<Channel>, info: FlightInfo) -> Vec<RecordBatch> {
+pub(crate) async fn fetch(
+    client: &mut FlightSqlServiceClient<Channel>,
+    info: FlightInfo,
+) -> Vec<RecordBatch> {
     let mut batches = Vec::new();
     for endpoint in info.endpoint {
         let ticket = endpoint.ticket.unwrap();
@@ -74,12 +97,15 @@ async fn fetch(client: &mut FlightSqlServiceClient<Channel>, info: FlightInfo) -
     batches
 }
 
-async fn query(client: &mut FlightSqlServiceClient<Channel>, sql: &str) -> Vec<Vec<String>> {
+pub(crate) async fn query(
+    client: &mut FlightSqlServiceClient<Channel>,
+    sql: &str,
+) -> Vec<Vec<String>> {
     let info = client.execute(sql.to_string(), None).await.unwrap();
     rows(&fetch(client, info).await)
 }
 
-fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+pub(crate) fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for b in batches {
         for r in 0..b.num_rows() {
@@ -270,8 +296,15 @@ async fn every_call_needs_the_token() {
     let server = start(dir.path(), &["--token", TOKEN]);
     let longer = format!("{TOKEN}x");
     let shorter = &TOKEN[..TOKEN.len() - 1];
-    for token in [None, Some("wrong"), Some(longer.as_str()), Some(shorter)] {
-        let mut c = client(&server, token).await;
+    // Each bad token from an address of its own: three failures each, below the sign-in
+    // throttle's back-off.
+    for (token, from) in [
+        (None, "127.0.0.3"),
+        (Some("wrong"), "127.0.0.4"),
+        (Some(longer.as_str()), "127.0.0.5"),
+        (Some(shorter), "127.0.0.6"),
+    ] {
+        let mut c = client_from(&server, token, Some(from)).await;
         let err = c.execute("SELECT 1".into(), None).await.unwrap_err();
         assert!(
             err.to_string().contains("Unauthenticated")
@@ -527,7 +560,7 @@ async fn a_client_leaving_mid_stream_does_not_hurt_the_server() {
 }
 
 /// A process's CPU time (user + system) from `/proc/<pid>/stat` (Linux, USER_HZ = 100).
-fn cpu_seconds(pid: u32) -> f64 {
+pub(crate) fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let fields: Vec<&str> = stat
         .rsplit_once(')')
@@ -635,20 +668,46 @@ async fn limits_fail_the_query_not_the_server() {
         vec![vec!["alive".to_string()]]
     );
 
-    // One slot: a planned, unfetched query holds it; another client waits, then is told so.
-    let held = c.execute("SELECT 1".into(), None).await.unwrap();
+    // One slot. Planned, unfetched queries do not hold it: another client runs its own.
+    let held: Vec<FlightInfo> = vec![
+        c.execute("SELECT 1".into(), None).await.unwrap(),
+        c.execute("SELECT 11".into(), None).await.unwrap(),
+    ];
     let mut other = client(&server, Some(TOKEN)).await;
-    let err = other.execute("SELECT 2".into(), None).await.unwrap_err();
-    assert!(err.to_string().contains("maximum of 1 queries"), "{err}");
-    // Fetching the held query frees the slot.
-    assert_eq!(
-        rows(&fetch(&mut c, held).await),
-        vec![vec!["1".to_string()]]
-    );
     assert_eq!(
         query(&mut other, "SELECT 2").await,
         vec![vec!["2".to_string()]]
     );
+    for (info, expected) in held.into_iter().zip(["1", "11"]) {
+        assert_eq!(
+            rows(&fetch(&mut c, info).await),
+            vec![vec![expected.to_string()]]
+        );
+    }
+    // A query being streamed holds it: another client waits until the stream is dropped.
+    let info = c
+        .execute("SELECT value FROM range(1000000000)".into(), None)
+        .await
+        .unwrap();
+    let mut streaming = c
+        .do_get(info.endpoint[0].ticket.clone().unwrap())
+        .await
+        .unwrap();
+    assert!(streaming.try_next().await.unwrap().is_some());
+    let waiting = tokio::spawn(async move {
+        let started = Instant::now();
+        let answer = query(&mut other, "SELECT 2").await;
+        (answer, started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !waiting.is_finished(),
+        "another query ran while the only slot was streaming"
+    );
+    drop(streaming);
+    let (answer, waited) = waiting.await.unwrap();
+    assert_eq!(answer, vec![vec!["2".to_string()]]);
+    assert!(waited >= Duration::from_millis(1400), "{waited:?}");
 }
 
 /// Prepared statements with parameters (`?` and `$1`): the parameter schema is reported,
@@ -965,7 +1024,9 @@ async fn cancel_flight_info_stops_a_query() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &["--token", TOKEN]);
     let mut c = client(&server, Some(TOKEN)).await;
-    let mut admin = client(&server, Some(TOKEN)).await;
+    // Only the session that planned a query may cancel it; another connection, even with
+    // the same token, is told there is no such query.
+    let mut other = client(&server, Some(TOKEN)).await;
     let cancel = |info: FlightInfo| {
         Action::new(
             "CancelFlightInfo",
@@ -981,7 +1042,12 @@ async fn cancel_flight_info_stops_a_query() {
     let ticket = info.endpoint[0].ticket.clone().unwrap();
     let mut stream = c.do_get(ticket).await.unwrap();
     assert!(stream.try_next().await.unwrap().is_some());
-    let results: Vec<_> = admin
+    let err = other.do_action(cancel(info.clone())).await.unwrap_err();
+    assert!(
+        matches!(&err, arrow_flight::error::FlightError::Tonic(s) if s.code() == tonic::Code::NotFound),
+        "{err}"
+    );
+    let results: Vec<_> = c
         .do_action(cancel(info))
         .await
         .unwrap()
@@ -1003,10 +1069,10 @@ async fn cancel_flight_info_stops_a_query() {
     // Planned, not fetched: its ticket is gone.
     let info = c.execute("SELECT 1".into(), None).await.unwrap();
     let ticket = info.endpoint[0].ticket.clone().unwrap();
-    admin.do_action(cancel(info.clone())).await.unwrap();
+    c.do_action(cancel(info.clone())).await.unwrap();
     assert!(c.do_get(ticket).await.is_err());
     // Nothing left to cancel: NOT_FOUND.
-    assert!(admin.do_action(cancel(info)).await.is_err());
+    assert!(c.do_action(cancel(info)).await.is_err());
     assert_eq!(query(&mut c, "SELECT 3").await, vec![vec!["3".to_string()]]);
 
     // The deprecated CancelQuery action (older JDBC drivers) does the same.
@@ -1015,7 +1081,7 @@ async fn cancel_flight_info_stops_a_query() {
     let request = ActionCancelQueryRequest {
         info: info.encode_to_vec().into(),
     };
-    let results: Vec<_> = admin
+    let results: Vec<_> = c
         .do_action(Action::new("CancelQuery", request.as_any().encode_to_vec()))
         .await
         .unwrap()
