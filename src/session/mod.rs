@@ -290,7 +290,8 @@ impl ApiaryContext {
     /// The session's current database.
     pub fn current_database(&self) -> String {
         self.ctx
-            .state()
+            .state_ref()
+            .read()
             .config_options()
             .catalog
             .default_schema
