@@ -8,12 +8,15 @@ use std::sync::{Arc, RwLock};
 use apiary_udfs::{Generator, GeneratorRegistry};
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::dataframe::DataFrame;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::{LogicalPlan, ScalarUDF};
 use datafusion::physical_plan::memory::MemoryStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
+use futures::TryStreamExt;
 
 use crate::catalog::register_sample_tables;
 use crate::error::{ApiaryError, Result};
@@ -529,7 +532,7 @@ impl ApiaryContext {
                 df.collect().await?;
                 last = StatementOutput::Done;
             } else if i + 1 == count {
-                last = StatementOutput::Rows(df.execute_stream().await?);
+                last = StatementOutput::Rows(started_when_read(df).await?);
             } else {
                 df.collect().await?;
             }
@@ -707,6 +710,19 @@ pub fn shared_memory_pool(bytes: usize) -> Result<Arc<dyn MemoryPool>> {
         .with_memory_limit(bytes, 1.0)
         .build()?;
     Ok(runtime.memory_pool)
+}
+
+/// A query's rows as a stream whose work starts when it is first read: the plan is made now
+/// (its schema is known, its errors reported), but nothing runs until the rows are asked for,
+/// so a query planned and never fetched (a Flight SQL ticket) costs no CPU.
+async fn started_when_read(df: DataFrame) -> Result<SendableRecordBatchStream> {
+    let task = Arc::new(df.task_ctx());
+    let plan = df.create_physical_plan().await?;
+    let schema = plan.schema();
+    let rows =
+        futures::stream::once(async move { datafusion::physical_plan::execute_stream(plan, task) })
+            .try_flatten();
+    Ok(Box::pin(RecordBatchStreamAdapter::new(schema, rows)))
 }
 
 /// A string table: `columns` names, one `Vec` per row.

@@ -6,18 +6,15 @@
 //! byte for byte what it was.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use arrow_flight::sql::client::FlightSqlServiceClient;
-use datafusion::arrow::util::display::array_value_to_string;
 use futures::TryStreamExt;
 use tonic::transport::Channel;
 
+use crate::server::{Server, TOKEN, client, rows, start_in};
 use crate::{apiary, stderr, stdout};
-
-const TOKEN: &str = "security-test-token";
 
 /// Every file under `dir` with its contents (symbolic links by their targets).
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -111,51 +108,10 @@ fn fails_with(o: &Output, needle: &str, what: &str) {
 
 // ---- the server ----
 
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(host: &Host, extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_apiary"))
-        .arg("--warehouse")
-        .arg(&host.wh)
-        .args(["serve", "--port", "0", "--token", TOKEN])
-        .args(extra)
-        .current_dir(&host.root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let address = line
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    Server { child, address }
-}
-
-async fn connect(server: &Server) -> FlightSqlServiceClient<Channel> {
-    let channel = Channel::from_shared(format!("http://{}", server.address))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = FlightSqlServiceClient::new(channel);
-    client.set_token(TOKEN.to_string());
-    client
+    let mut args = vec!["--token", TOKEN];
+    args.extend_from_slice(extra);
+    start_in(Some(&host.root), &host.wh, &args, &[])
 }
 
 /// Runs `sql` and fetches its rows as text; the error message when it fails.
@@ -167,25 +123,20 @@ async fn run(
         .execute(sql.to_string(), None)
         .await
         .map_err(|e| e.to_string())?;
-    let mut rows = Vec::new();
+    let mut batches = Vec::new();
     for endpoint in info.endpoint {
         let stream = c
             .do_get(endpoint.ticket.unwrap())
             .await
             .map_err(|e| e.to_string())?;
-        let batches: Vec<_> = stream.try_collect().await.map_err(|e| e.to_string())?;
-        for b in batches {
-            for r in 0..b.num_rows() {
-                rows.push(
-                    b.columns()
-                        .iter()
-                        .map(|c| array_value_to_string(c, r).unwrap())
-                        .collect(),
-                );
-            }
-        }
+        batches.extend(
+            stream
+                .try_collect::<Vec<_>>()
+                .await
+                .map_err(|e| e.to_string())?,
+        );
     }
-    Ok(rows)
+    Ok(rows(&batches))
 }
 
 async fn refused(c: &mut FlightSqlServiceClient<Channel>, sql: &str, needle: &str) {
@@ -213,7 +164,7 @@ async fn server_clients_touch_only_the_warehouse_and_allowed_directories() {
             "256M",
         ],
     );
-    let mut c = connect(&server).await;
+    let mut c = client(&server, Some(TOKEN)).await;
     let outside = host.outside.display().to_string();
     let wh = host.wh.display().to_string();
     let denied = "--allow-path";

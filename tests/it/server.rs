@@ -35,7 +35,21 @@ pub(crate) fn start(warehouse: &Path, extra: &[&str]) -> Server {
 
 /// [`start`], with variables added to the server's environment.
 pub(crate) fn start_with_env(warehouse: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_apiary"))
+    start_in(None, warehouse, extra, env)
+}
+
+/// [`start_with_env`], in working directory `cwd` when given.
+pub(crate) fn start_in(
+    cwd: Option<&Path>,
+    warehouse: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_apiary"));
+    if let Some(dir) = cwd {
+        command.current_dir(dir);
+    }
+    let mut child = command
         .arg("--warehouse")
         .arg(warehouse)
         .args(["serve", "--port", "0"])

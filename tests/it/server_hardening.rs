@@ -675,3 +675,35 @@ async fn bulk_ingest_is_strict_and_leaves_sample_tables_alone() {
         vec![vec!["2".to_string(), "2".into(), "3".into()]]
     );
 }
+
+/// A query planned by GetFlightInfo and never fetched costs no CPU: its work starts when its
+/// rows are asked for (a client can hold up to 32 such tickets, and they hold no slot).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfetched_query_computes_nothing_until_fetched() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &["--token", TOKEN]);
+    let mut c = client(&server, Some(TOKEN)).await;
+    let heavy = "SELECT sum(a.value + b.value) FROM range(1000000) a CROSS JOIN range(1000000) b";
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(c.execute(heavy.into(), None).await.unwrap());
+    }
+    let light = c
+        .execute("SELECT count(*) FROM words_train".into(), None)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let used = cpu_used(&server, Duration::from_secs(1)).await;
+    assert!(
+        used < 0.3,
+        "two planned, unfetched cross joins used {used:.2} CPU-seconds in one second"
+    );
+    // The tickets are still good: the light one answers when fetched.
+    assert_eq!(
+        rows(&fetch(&mut c, light).await),
+        vec![vec!["66101".to_string()]]
+    );
+    for info in held {
+        c.do_action(cancel_action(info)).await.unwrap();
+    }
+}
