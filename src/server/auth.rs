@@ -6,13 +6,15 @@
 //! - `--user U --password-file F`: Handshake with `authorization: Basic base64(U:P)` answers a
 //!   fresh bearer token (what JDBC clients do); every other RPC needs a token so issued.
 //!
-//! Tokens are compared in constant time. Failed sign-ins are rate-limited per peer address
+//! The static token is compared in constant time; issued tokens (256 random bits) are looked
+//! up, and expire after [`TOKEN_IDLE_TTL`] unused. Failed sign-ins are rate-limited per peer address
 //! ([`super::throttle`]).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -44,9 +46,17 @@ impl Credentials {
 #[derive(Debug, Default)]
 pub struct Authenticator {
     credentials: Credentials,
-    issued: RwLock<HashSet<String>>,
+    /// Issued tokens, with when each was last used.
+    issued: Mutex<HashMap<String, Instant>>,
     throttle: Throttle,
 }
+
+/// How long a token issued by a handshake stays valid without a call.
+pub const TOKEN_IDLE_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// The most issued tokens kept; past it the least recently used goes (its client signs in
+/// again).
+pub const MAX_ISSUED_TOKENS: usize = 100_000;
 
 const HANDSHAKE_PATH: &str = "/arrow.flight.protocol.FlightService/Handshake";
 
@@ -63,7 +73,7 @@ impl Authenticator {
     pub fn new(credentials: Credentials) -> Self {
         Self {
             credentials,
-            issued: RwLock::new(HashSet::new()),
+            issued: Mutex::new(HashMap::new()),
             throttle: Throttle::new(),
         }
     }
@@ -92,8 +102,20 @@ impl Authenticator {
         }
         self.throttle.succeeded(peer);
         let token = new_token();
-        if let Ok(mut issued) = self.issued.write() {
-            issued.insert(token.clone());
+        if let Ok(mut issued) = self.issued.lock() {
+            // Expired tokens are refused when used; the table is swept when it is full.
+            if issued.len() >= MAX_ISSUED_TOKENS {
+                issued.retain(|_, used| used.elapsed() < TOKEN_IDLE_TTL);
+            }
+            if issued.len() >= MAX_ISSUED_TOKENS
+                && let Some(oldest) = issued
+                    .iter()
+                    .min_by_key(|(_, used)| **used)
+                    .map(|(t, _)| t.clone())
+            {
+                issued.remove(&oldest);
+            }
+            issued.insert(token.clone(), Instant::now());
         }
         Ok(token)
     }
@@ -105,10 +127,22 @@ impl Authenticator {
         {
             return true;
         }
-        self.issued
-            .read()
-            .map(|issued| issued.iter().any(|t| same(token.as_bytes(), t.as_bytes())))
-            .unwrap_or(false)
+        // Issued tokens are 256 random bits: a lookup by value reveals nothing a guess could
+        // use, and costs the same however many clients signed in.
+        let Ok(mut issued) = self.issued.lock() else {
+            return false;
+        };
+        match issued.get_mut(token) {
+            Some(used) if used.elapsed() < TOKEN_IDLE_TTL => {
+                *used = Instant::now();
+                true
+            }
+            Some(_) => {
+                issued.remove(token);
+                false
+            }
+            None => false,
+        }
     }
 
     /// Checks one request from `peer`: `Ok` lets it through. While the peer's back-off lasts
@@ -251,6 +285,33 @@ mod tests {
         }
         assert!(auth.check("/x", None, None).is_err());
         assert!(auth.check(HANDSHAKE_PATH, None, None).is_err());
+    }
+
+    #[test]
+    fn issued_tokens_are_bounded() {
+        let auth = Authenticator::new(Credentials {
+            token: None,
+            user: Some(("ann".into(), "pw".into())),
+        });
+        let good = format!("Basic {}", STANDARD.encode("ann:pw"));
+        let login = || {
+            auth.login(&good, None)
+                .unwrap_or_else(|e| unreachable!("{e}"))
+        };
+        let first = login();
+        let second = login();
+        // The second stays in use; the first is the least recently used when the table fills.
+        for _ in 2..MAX_ISSUED_TOKENS {
+            login();
+        }
+        assert!(auth.bearer_ok(&second));
+        let last = login();
+        assert_eq!(
+            auth.issued.lock().map(|t| t.len()).unwrap_or(0),
+            MAX_ISSUED_TOKENS
+        );
+        assert!(!auth.bearer_ok(&first));
+        assert!(auth.bearer_ok(&second) && auth.bearer_ok(&last));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod ingest;
 pub mod prepared;
 pub mod service;
+pub mod sessions;
 pub mod throttle;
 pub mod type_info;
 

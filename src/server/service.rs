@@ -42,6 +42,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::auth::Authenticator;
 use super::ingest;
 use super::prepared::{ParameterRows, PreparedStatements, parameter_rows, parameter_schema};
+use super::sessions::{MAX_SESSIONS, SESSION_IDLE_TTL, Sessions};
 use crate::error::ApiaryError;
 use crate::exec::pool::{PoolStream, QueryPool, STOPPED};
 use crate::session::{ApiaryContext, SessionOptions, StatementOutput};
@@ -112,7 +113,8 @@ pub const QUEUE_WAIT: Duration = Duration::from_secs(10);
 pub struct ApiaryFlightSql {
     warehouse: Arc<Warehouse>,
     auth: Arc<Authenticator>,
-    sessions: Mutex<HashMap<String, Session>>,
+    /// Each client connection's session.
+    sessions: Sessions<tokio::sync::Mutex<ApiaryContext>>,
     /// Planned queries waiting for their DoGet, by handle.
     pending: Arc<Mutex<HashMap<String, Pending>>>,
     prepared: PreparedStatements,
@@ -236,7 +238,7 @@ impl ApiaryFlightSql {
         Ok(Self {
             warehouse,
             auth,
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Sessions::new(SESSION_IDLE_TTL, MAX_SESSIONS),
             pending: Arc::new(Mutex::new(HashMap::new())),
             prepared: PreparedStatements::default(),
             running: Mutex::new(HashMap::new()),
@@ -276,13 +278,8 @@ impl ApiaryFlightSql {
         key: &str,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Session, Status> {
-        if let Some(s) = self
-            .sessions
-            .lock()
-            .map_err(|_| Status::internal("session table poisoned"))?
-            .get(key)
-        {
-            return Ok(Arc::clone(s));
+        if let Some(s) = self.sessions.get(key)? {
+            return Ok(s);
         }
         let open = ApiaryContext::open(
             Arc::clone(&self.warehouse),
@@ -296,14 +293,7 @@ impl ApiaryFlightSql {
         let ctx = self
             .in_pool(deadline, async move { open.await.map_err(to_status) })
             .await?;
-        let session = Arc::new(tokio::sync::Mutex::new(ctx));
-        let mut sessions = self
-            .sessions
-            .lock()
-            .map_err(|_| Status::internal("session table poisoned"))?;
-        Ok(Arc::clone(
-            sessions.entry(key.to_string()).or_insert(session),
-        ))
+        self.sessions.insert(key, tokio::sync::Mutex::new(ctx))
     }
 
     /// When a statement starting now must end (`--query-timeout`).
