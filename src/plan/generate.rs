@@ -253,7 +253,16 @@ impl UserDefinedLogicalNodeCore for GenerateNode {
         let Some(input) = inputs.pop() else {
             return plan_err!("Generate takes exactly one input");
         };
-        let schema = Self::make_schema(input.schema(), self.alias.as_deref(), &self.generated)?;
+        // Optimizer passes rebuild every node, mostly over an unchanged input: keep the
+        // schema then (building one checks all its names, and a chain of LATERAL VIEWs would
+        // pay that for each of its nodes, on every pass).
+        let unchanged = Arc::ptr_eq(input.schema(), self.input.schema())
+            || input.schema() == self.input.schema();
+        let schema = if unchanged {
+            Arc::clone(&self.schema)
+        } else {
+            Self::make_schema(input.schema(), self.alias.as_deref(), &self.generated)?
+        };
         Ok(Self {
             input: Arc::new(input),
             generator: Arc::clone(&self.generator),

@@ -15,7 +15,7 @@ use datafusion::logical_expr::planner::{
 use datafusion::logical_expr::{EmptyRelation, Expr, Extension, LogicalPlan};
 use datafusion::sql::sqlparser::ast::{
     FunctionArg, FunctionArgExpr, Join, JoinOperator, ObjectName, TableAlias, TableFactor,
-    TableFunctionArgs,
+    TableFunctionArgs, TableWithJoins,
 };
 
 use crate::plan::generate::GenerateNode;
@@ -64,18 +64,14 @@ struct GeneratorCall {
     alias: Option<TableAlias>,
 }
 
-fn as_call(factor: &TableFactor) -> Option<GeneratorCall> {
+fn into_call(factor: TableFactor) -> Option<GeneratorCall> {
     match factor {
         TableFactor::Table {
             name,
             args: Some(args),
             alias,
             ..
-        } => Some(GeneratorCall {
-            name: name.clone(),
-            args: args.clone(),
-            alias: alias.clone(),
-        }),
+        } => Some(GeneratorCall { name, args, alias }),
         _ => None,
     }
 }
@@ -94,15 +90,28 @@ impl RelationPlanner for LateralViewPlanner {
         relation: TableFactor,
         context: &mut dyn RelationPlannerContext,
     ) -> Result<RelationPlanning> {
-        // `(<left> CROSS APPLY g(args) AS v(a, b))`
-        if let TableFactor::NestedJoin {
-            table_with_joins,
-            alias,
-        } = &relation
-            && let [join] = table_with_joins.joins.as_slice()
-            && let Some(outer) = is_apply(join)
+        // `(<left> CROSS APPLY g(args) AS v(a, b))`. The left side is moved, not copied: in a
+        // chain of LATERAL VIEWs it holds all the others.
+        let is_apply_relation = matches!(
+            &relation,
+            TableFactor::NestedJoin { table_with_joins, .. }
+                if matches!(table_with_joins.joins.as_slice(), [join] if is_apply(join).is_some())
+        );
+        if is_apply_relation
+            && let TableFactor::NestedJoin {
+                table_with_joins,
+                alias,
+            } = relation
         {
-            let Some(call) = as_call(&join.relation) else {
+            let TableWithJoins {
+                relation: left,
+                mut joins,
+            } = *table_with_joins;
+            let Some(join) = joins.pop() else {
+                return plan_err!("APPLY / LATERAL VIEW needs a generator call");
+            };
+            let outer = is_apply(&join).unwrap_or(false);
+            let Some(call) = into_call(join.relation) else {
                 return plan_err!(
                     "APPLY / LATERAL VIEW needs a generator call such as explode(...)"
                 );
@@ -110,16 +119,23 @@ impl RelationPlanner for LateralViewPlanner {
             let Some(generator) = self.lookup(&call.name)? else {
                 return Err(self.not_a_generator(&call.name));
             };
-            let left = context.plan(table_with_joins.relation.clone())?;
+            let left = context.plan(left)?;
             let plan = self.plan_call(generator, call, Arc::new(left), outer, context)?;
             return Ok(RelationPlanning::Planned(Box::new(PlannedRelation::new(
-                plan,
-                alias.clone(),
+                plan, alias,
             ))));
         }
         // `SELECT ... FROM g(args) [AS v(a, b)]`
-        if let Some(call) = as_call(&relation)
-            && let Some(generator) = self.lookup(&call.name)?
+        let generator = match &relation {
+            TableFactor::Table {
+                name,
+                args: Some(_),
+                ..
+            } => self.lookup(name)?,
+            _ => None,
+        };
+        if let Some(generator) = generator
+            && let Some(call) = into_call(relation.clone())
         {
             let one_row = LogicalPlan::EmptyRelation(EmptyRelation {
                 produce_one_row: true,

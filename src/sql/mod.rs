@@ -7,6 +7,7 @@ pub mod hive_statements;
 pub mod hive_types;
 pub mod lateral;
 pub mod model_statements;
+pub mod nesting;
 pub mod params;
 pub mod parse;
 pub mod rewrite;

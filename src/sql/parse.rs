@@ -10,6 +10,7 @@ use super::dialect::ApiaryDialect;
 use super::hive_statements::{HiveStatement, parse_hive_statement};
 use super::lateral::rewrite_tokens;
 use super::model_statements::{ModelStatement, parse_model_statement};
+use super::nesting;
 use super::rewrite::{FunctionKinds, rewrite_statement};
 
 /// One parsed statement.
@@ -29,6 +30,9 @@ pub enum ParsedStatement {
 /// The Hive dialect comes first. A few forms DataFusion users rely on (`FROM (VALUES (..),
 /// (..))`, some type names) only parse in sqlparser's generic dialect: when the Hive dialect
 /// rejects a statement, the generic one gets a try, and the Hive error is reported if both fail.
+///
+/// Every statement's nesting is checked ([`super::nesting`]) before the rewrites or anything
+/// else walks it.
 pub fn parse_statements(text: &str, kinds: &dyn FunctionKinds) -> Result<Vec<ParsedStatement>> {
     let dialect = ApiaryDialect::default();
     let tokens = tokenize(&dialect, text)?;
@@ -36,40 +40,109 @@ pub fn parse_statements(text: &str, kinds: &dyn FunctionKinds) -> Result<Vec<Par
     let mut out = Vec::new();
     for mut group in split_tokens(tokens) {
         number_question_marks(&mut group);
-        let statement_text: String = group.iter().map(|t| t.token.to_string()).collect();
-        if let Some(mut model) = parse_model_statement(&dialect, group.clone())? {
-            if let ModelStatement::Create { query, .. } = &mut model {
-                rewrite_query(query, kinds)?;
-            }
-            out.push(ParsedStatement::Model(model));
-            continue;
+        for statement in parse_group_on_enough_stack(group)? {
+            out.push(match statement {
+                ParsedStatement::Model(mut model) => {
+                    if let ModelStatement::Create { query, .. } = &mut model {
+                        rewrite_query(query, kinds)?;
+                    }
+                    ParsedStatement::Model(model)
+                }
+                ParsedStatement::Hive(mut hive) => {
+                    rewrite_queries(&mut hive, kinds)?;
+                    ParsedStatement::Hive(hive)
+                }
+                ParsedStatement::Sql(mut s) => {
+                    rewrite_statement(&mut s, kinds)?;
+                    ParsedStatement::Sql(s)
+                }
+            });
         }
-        let hive = match parse_hive_statement(&dialect, group.clone()) {
-            Ok(h) => h,
-            // The query inside may need the generic dialect, as below.
-            Err(hive_error) => Some(
-                parse_with_tokens(&GenericDialect {}, &statement_text, |d, t| {
-                    parse_hive_statement(d, t)
-                })
-                .ok()
-                .flatten()
-                .ok_or_else(|| locate_end_of_input(hive_error, &statement_text))?,
-            ),
-        };
-        if let Some(mut hive) = hive {
-            rewrite_queries(&mut hive, kinds)?;
-            out.push(ParsedStatement::Hive(hive));
-            continue;
+    }
+    Ok(out)
+}
+
+/// Statements of up to this many tokens parse on the caller's stack.
+const TOKENS_ON_CALLER_STACK: usize = 2_000;
+
+/// Stack per token for a statement parsed on its own thread. sqlparser builds operator and
+/// set-operation chains in loops, as deep as the statement is long, and a tree is dropped by
+/// recursion (when parsing fails, or when the nesting check refuses it): one level per token
+/// at most, each a few hundred bytes of drop frames (debug builds included).
+const STACK_PER_TOKEN: usize = 1 << 10;
+
+/// [`parse_group`], on a thread whose stack fits a tree as deep as the statement is long
+/// when the statement is long: dropping such a tree recurses once per level, and nothing
+/// bounds the depth before the nesting check has seen the tree.
+fn parse_group_on_enough_stack(group: Vec<TokenWithSpan>) -> Result<Vec<ParsedStatement>> {
+    let tokens = group
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .count();
+    if tokens <= TOKENS_ON_CALLER_STACK {
+        return parse_group(group);
+    }
+    let stack = tokens
+        .saturating_mul(STACK_PER_TOKEN)
+        .saturating_add(crate::exec::STATEMENT_STACK_SIZE);
+    std::thread::scope(|scope| {
+        let parser = std::thread::Builder::new()
+            .name("apiary-parse".into())
+            .stack_size(stack)
+            .spawn_scoped(scope, move || parse_group(group))
+            .map_err(|e| {
+                DataFusionError::Plan(format!(
+                    "statement too large to parse ({tokens} tokens): cannot start a thread \
+                     with a {} MiB stack for it: {e}",
+                    stack >> 20
+                ))
+            })?;
+        parser.join().map_err(|_| {
+            DataFusionError::Internal(format!(
+                "the parser failed on a statement of {tokens} tokens"
+            ))
+        })?
+    })
+}
+
+/// Parses one statement's tokens (a model, warehouse or SQL statement) and checks its
+/// nesting; no rewrites yet.
+fn parse_group(group: Vec<TokenWithSpan>) -> Result<Vec<ParsedStatement>> {
+    let dialect = ApiaryDialect::default();
+    let statement_text: String = group.iter().map(|t| t.token.to_string()).collect();
+    if let Some(mut model) = parse_model_statement(&dialect, group.clone())? {
+        if let ModelStatement::Create { query, .. } = &mut model {
+            nesting::check_query(query)?;
         }
-        let statements = match parse_tokens(&dialect, group) {
-            Ok(s) => s,
-            Err(hive_error) => parse_with(&GenericDialect {}, &statement_text)
-                .map_err(|_| locate_end_of_input(hive_error, &statement_text))?,
-        };
-        for mut s in statements {
-            rewrite_statement(&mut s, kinds)?;
-            out.push(ParsedStatement::Sql(s));
+        return Ok(vec![ParsedStatement::Model(model)]);
+    }
+    let hive = match parse_hive_statement(&dialect, group.clone()) {
+        Ok(h) => h,
+        // The query inside may need the generic dialect, as below.
+        Err(hive_error) => Some(
+            parse_with_tokens(&GenericDialect {}, &statement_text, |d, t| {
+                parse_hive_statement(d, t)
+            })
+            .ok()
+            .flatten()
+            .ok_or_else(|| locate_end_of_input(hive_error, &statement_text))?,
+        ),
+    };
+    if let Some(mut hive) = hive {
+        for q in super::params::hive_queries_mut(&mut hive) {
+            nesting::check_query(q)?;
         }
+        return Ok(vec![ParsedStatement::Hive(hive)]);
+    }
+    let statements = match parse_tokens(&dialect, group) {
+        Ok(s) => s,
+        Err(hive_error) => parse_with(&GenericDialect {}, &statement_text)
+            .map_err(|_| locate_end_of_input(hive_error, &statement_text))?,
+    };
+    let mut out = Vec::with_capacity(statements.len());
+    for mut s in statements {
+        nesting::check_statement(&mut s)?;
+        out.push(ParsedStatement::Sql(s));
     }
     Ok(out)
 }

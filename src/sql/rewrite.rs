@@ -588,7 +588,26 @@ fn is_apply(join: &Join) -> bool {
 /// Restructures `r J1 ... APPLY g ... Jn` so that each APPLY is the only join of a nested
 /// relation whose left side is everything before it: `(r J1 ... APPLY g) ... Jn`.
 fn nest_applies(twj: &mut TableWithJoins) {
-    *twj = nested(twj.clone());
+    *twj = nested(std::mem::replace(twj, empty_relation()));
+}
+
+/// A stand-in for a relation moved out of its place for a moment (never planned).
+fn empty_relation() -> TableWithJoins {
+    TableWithJoins {
+        relation: TableFactor::Table {
+            name: ObjectName::from(Vec::<Ident>::new()),
+            alias: None,
+            args: None,
+            with_hints: vec![],
+            version: None,
+            with_ordinality: false,
+            partitions: vec![],
+            json_path: None,
+            sample: None,
+            index_hints: vec![],
+        },
+        joins: vec![],
+    }
 }
 
 fn nested(mut twj: TableWithJoins) -> TableWithJoins {
@@ -632,7 +651,8 @@ fn nest_factor(factor: &mut TableFactor) {
         table_with_joins, ..
     } = factor
     {
-        let mut inner = table_with_joins.as_ref().clone();
+        // Moved out, not copied: in a chain of LATERAL VIEWs each level holds all the others.
+        let mut inner = std::mem::replace(table_with_joins.as_mut(), empty_relation());
         // A `(left APPLY g)` made by an earlier pass keeps its shape.
         if inner.joins.len() == 1 && inner.joins.iter().all(is_apply) {
             nest_factor(&mut inner.relation);
