@@ -1,19 +1,22 @@
 //! `GenerateExec`: runs any generator over a stream of batches.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use apiary_udfs::{GenerateCursor, Generator};
-use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array,
+};
 use datafusion::arrow::compute::take;
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::Constraints;
-use datafusion::common::Result;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::equivalence::ProjectionMapping;
 use datafusion::physical_expr::expressions::Column;
@@ -87,6 +90,23 @@ impl GenerateExec {
         schema: &SchemaRef,
     ) -> Result<PlanProperties> {
         let input_schema = input.schema();
+        if pass_through.len() == input_schema.fields().len()
+            && pass_through.iter().enumerate().all(|(i, &p)| i == p)
+        {
+            // Every input column passes through in place: the input's equivalences,
+            // orderings and partitioning hold as they are, at a cost independent of the
+            // width (a chain of LATERAL VIEWs rebuilds each node many times while planning).
+            let input_eq = input.equivalence_properties();
+            let mut eq = EquivalenceProperties::new(Arc::clone(schema));
+            eq.add_equivalence_group(input_eq.eq_group().clone())?;
+            eq.add_orderings(input_eq.oeq_class().iter().cloned());
+            return Ok(PlanProperties::new(
+                eq,
+                input.output_partitioning().clone(),
+                input.pipeline_behavior(),
+                input.boundedness(),
+            ));
+        }
         let mapping: Vec<(Arc<dyn PhysicalExpr>, String)> = pass_through
             .iter()
             .map(|&i| {
@@ -170,6 +190,9 @@ impl ExecutionPlan for GenerateExec {
         let Some(input) = children.pop() else {
             return datafusion::common::internal_err!("GenerateExec takes one child");
         };
+        if Arc::ptr_eq(&input, &self.input) {
+            return Ok(self);
+        }
         Ok(Arc::new(Self::try_new(
             input,
             Arc::clone(&self.generator),
@@ -187,6 +210,8 @@ impl ExecutionPlan for GenerateExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let batch_size = context.session_config().batch_size().max(1);
+        let reservation = MemoryConsumer::new(format!("GenerateExec[{partition}]"))
+            .register(context.memory_pool());
         let input = self.input.execute(partition, context)?;
         Ok(Box::pin(GenerateStream {
             input,
@@ -198,8 +223,9 @@ impl ExecutionPlan for GenerateExec {
             schema: Arc::clone(&self.schema),
             batch_size,
             current: None,
-            ready: VecDeque::new(),
+            pending: None,
             metrics: BaselineMetrics::new(&self.metrics, partition),
+            reservation,
         }))
     }
 
@@ -277,13 +303,34 @@ impl ExecutionPlan for GenerateExec {
     }
 }
 
+/// The bytes one output batch may copy from its input rows: a wide input row (a long string)
+/// repeated for each of its generated rows is cut into batches of about this size, not
+/// copied `batch_size` times at once.
+const OUTPUT_BATCH_BYTES: usize = 32 << 20;
+
 /// The batch being generated from, with its evaluated arguments.
 struct CurrentBatch {
     batch: RecordBatch,
     args: Vec<ArrayRef>,
+    /// Memory the evaluated arguments take.
+    args_bytes: usize,
+    /// Bytes each input row's pass-through columns take in an output row.
+    row_bytes: Arc<Vec<usize>>,
     cursor: GenerateCursor,
     /// OUTER: input rows below this index are accounted for.
     next_unseen: usize,
+}
+
+/// Generated rows not yet sent: the output batches are cut from them on demand.
+struct Pending {
+    batch: RecordBatch,
+    row_bytes: Arc<Vec<usize>>,
+    row_ids: UInt32Array,
+    columns: Vec<ArrayRef>,
+    /// Memory the generated columns take.
+    bytes: usize,
+    /// The first row not yet sent.
+    next: usize,
 }
 
 struct GenerateStream {
@@ -296,17 +343,21 @@ struct GenerateStream {
     schema: SchemaRef,
     batch_size: usize,
     current: Option<CurrentBatch>,
-    ready: VecDeque<RecordBatch>,
+    pending: Option<Pending>,
     metrics: BaselineMetrics,
+    /// What this stream holds (evaluated arguments, generated rows), drawn from the
+    /// session's memory pool.
+    reservation: MemoryReservation,
 }
 
 impl GenerateStream {
-    /// Generates the next chunk from the current batch, queueing its output.
+    /// Generates the next chunk from the current batch, keeping it as the pending rows.
     fn step(&mut self) -> Result<()> {
         let Some(current) = self.current.as_mut() else {
             return Ok(());
         };
         let batch = current.batch.clone();
+        let row_bytes = Arc::clone(&current.row_bytes);
         let num_rows = batch.num_rows();
         let chunk = self.generator.generate(
             &current.args,
@@ -357,14 +408,50 @@ impl GenerateStream {
         if finished {
             self.current = None;
         }
-        if row_ids.is_empty() {
-            return Ok(());
+        if !row_ids.is_empty() {
+            let mut bytes = 0;
+            for c in &columns {
+                bytes += c.to_data().get_slice_memory_size()?;
+            }
+            self.pending = Some(Pending {
+                batch,
+                row_bytes,
+                row_ids,
+                columns,
+                bytes,
+                next: 0,
+            });
         }
+        self.account()
+    }
+
+    /// The next output batch from the pending rows: at most `batch_size` rows, and no more
+    /// than [`OUTPUT_BATCH_BYTES`] copied from the input (always at least one row).
+    fn next_output(&mut self) -> Result<Option<RecordBatch>> {
+        let Some(pending) = self.pending.as_mut() else {
+            return Ok(None);
+        };
+        let total = pending.row_ids.len();
+        let start = pending.next;
+        let mut end = start;
+        let mut copied = 0usize;
+        while end < total && end - start < self.batch_size {
+            let row = pending.row_ids.value(end) as usize;
+            let bytes = pending.row_bytes.get(row).copied().unwrap_or(0);
+            if end > start && copied.saturating_add(bytes) > OUTPUT_BATCH_BYTES {
+                break;
+            }
+            copied = copied.saturating_add(bytes);
+            end += 1;
+        }
+        let n = end - start;
+        let row_ids = pending.row_ids.slice(start, n);
         let mut columns_out = Vec::with_capacity(self.schema.fields().len());
         for &i in &self.pass_through {
-            columns_out.push(take(batch.column(i).as_ref(), &row_ids, None)?);
+            columns_out.push(take(pending.batch.column(i).as_ref(), &row_ids, None)?);
         }
-        for (column, field) in columns.into_iter().zip(&self.generated) {
+        for (column, field) in pending.columns.iter().zip(&self.generated) {
+            let column = column.slice(start, n);
             // A generator may hand back a NULL-typed column for an all-NULL input.
             if column.data_type() != field.data_type() {
                 columns_out.push(datafusion::arrow::compute::cast(
@@ -375,20 +462,17 @@ impl GenerateStream {
                 columns_out.push(column);
             }
         }
-        let n = row_ids.len();
         let out = RecordBatch::try_new_with_options(
             Arc::clone(&self.schema),
             columns_out,
             &RecordBatchOptions::new().with_row_count(Some(n)),
         )?;
-        // OUTER padding can push a chunk past the batch size: cut it.
-        let mut offset = 0;
-        while offset < n {
-            let len = self.batch_size.min(n - offset);
-            self.ready.push_back(out.slice(offset, len));
-            offset += len;
+        pending.next = end;
+        if end >= total {
+            self.pending = None;
+            self.account()?;
         }
-        Ok(())
+        Ok(Some(out))
     }
 
     fn start_batch(&mut self, batch: RecordBatch) -> Result<()> {
@@ -397,14 +481,80 @@ impl GenerateStream {
             .iter()
             .map(|e| e.evaluate(&batch)?.into_array(batch.num_rows()))
             .collect::<Result<Vec<_>>>()?;
+        let args_bytes = args.iter().map(|a| a.get_array_memory_size()).sum();
+        let row_bytes = Arc::new(row_sizes(&batch, &self.pass_through));
         self.current = Some(CurrentBatch {
             batch,
             args,
+            args_bytes,
+            row_bytes,
             cursor: GenerateCursor::default(),
             next_unseen: 0,
         });
-        Ok(())
+        self.account()
     }
+
+    /// Resizes the reservation to what the stream holds; an error when the pool cannot give
+    /// it.
+    fn account(&mut self) -> Result<()> {
+        let held = self.current.as_ref().map_or(0, |c| c.args_bytes)
+            + self.pending.as_ref().map_or(0, |p| p.bytes);
+        self.reservation.try_resize(held).map_err(|e| {
+            DataFusionError::ResourcesExhausted(format!(
+                "{}: the rows it generates from one input batch need {}, more than the memory \
+                 pool can give: {}",
+                self.generator.name(),
+                apiary_udfs::memory_bound::human_bytes(held as u128),
+                e.strip_backtrace()
+            ))
+        })
+    }
+}
+
+/// The bytes each row's pass-through columns take when copied into an output row: exact for
+/// fixed-width and string or binary columns, the column's average row for others.
+fn row_sizes(batch: &RecordBatch, pass_through: &[usize]) -> Vec<usize> {
+    let rows = batch.num_rows();
+    let mut sizes = vec![0usize; rows];
+    for &i in pass_through {
+        let column = batch.column(i);
+        let per_row: Box<dyn Fn(usize) -> usize> = match column.data_type() {
+            DataType::Utf8 => {
+                let a = column.as_string::<i32>();
+                Box::new(move |r| a.value_length(r) as usize + 4)
+            }
+            DataType::LargeUtf8 => {
+                let a = column.as_string::<i64>();
+                Box::new(move |r| a.value_length(r) as usize + 8)
+            }
+            DataType::Binary => {
+                let a = column.as_binary::<i32>();
+                Box::new(move |r| a.value_length(r) as usize + 4)
+            }
+            DataType::LargeBinary => {
+                let a = column.as_binary::<i64>();
+                Box::new(move |r| a.value_length(r) as usize + 8)
+            }
+            DataType::Utf8View => {
+                let a = column.as_string_view();
+                Box::new(move |r| a.value(r).len() + 16)
+            }
+            DataType::BinaryView => {
+                let a = column.as_binary_view();
+                Box::new(move |r| a.value(r).len() + 16)
+            }
+            other => {
+                let width = other
+                    .primitive_width()
+                    .unwrap_or_else(|| column.get_array_memory_size() / rows.max(1));
+                Box::new(move |_| width)
+            }
+        };
+        for (r, size) in sizes.iter_mut().enumerate() {
+            *size = size.saturating_add(per_row(r));
+        }
+    }
+    sizes
 }
 
 impl Stream for GenerateStream {
@@ -412,9 +562,24 @@ impl Stream for GenerateStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
-            if let Some(batch) = self.ready.pop_front() {
-                self.metrics.record_output(batch.num_rows());
-                return Poll::Ready(Some(Ok(batch)));
+            if self.pending.is_some() {
+                let elapsed = self.metrics.elapsed_compute().clone();
+                let timer = elapsed.timer();
+                let output = self.next_output();
+                timer.done();
+                match output {
+                    Ok(Some(batch)) => {
+                        self.metrics.record_output(batch.num_rows());
+                        return Poll::Ready(Some(Ok(batch)));
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.pending = None;
+                        self.current = None;
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                }
+                continue;
             }
             if self.current.is_some() {
                 let elapsed = self.metrics.elapsed_compute().clone();
@@ -423,6 +588,7 @@ impl Stream for GenerateStream {
                 timer.done();
                 if let Err(e) = stepped {
                     self.current = None;
+                    self.pending = None;
                     return Poll::Ready(Some(Err(e)));
                 }
                 continue;
@@ -432,11 +598,13 @@ impl Stream for GenerateStream {
                     if batch.num_rows() > 0
                         && let Err(e) = self.start_batch(batch)
                     {
+                        self.current = None;
                         return Poll::Ready(Some(Err(e)));
                     }
                 }
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
                 Poll::Ready(None) => {
+                    self.reservation.free();
                     self.metrics.done();
                     return Poll::Ready(None);
                 }

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use apiary_models::{
     BitMatrix, Model, ModelType, SequenceOptions, TrainOptions, TrainReport, TrainingRows, Vocab,
 };
+use apiary_udfs::memory_bound::human_bytes;
 use datafusion::arrow::array::{
     Array, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::physical_plan::execute_stream;
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::prelude::SessionContext;
@@ -53,6 +55,29 @@ enum TrainingData {
 
 fn usage(message: impl Into<String>) -> ApiaryError {
     ApiaryError::Usage(message.into())
+}
+
+/// Bytes a training row costs besides its values (the `String`/`Vec` and its query row number).
+const ROW_OVERHEAD: usize = 32;
+
+/// Grows the training rows' reservation to `bytes`; an error when the pool cannot give them.
+fn hold_rows(reservation: &mut MemoryReservation, qualified: &str, bytes: usize) -> Result<()> {
+    reservation.try_resize(bytes).map_err(|e| {
+        usage(format!(
+            "CREATE MODEL {qualified}: the training rows take more than {} so far, more than \
+             the memory pool can give. {}",
+            human_bytes(bytes as u128),
+            e.strip_backtrace()
+        ))
+    })
+}
+
+/// The machine's physical memory (Linux: `MemTotal` of /proc/meminfo); `None` elsewhere.
+fn physical_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
 }
 
 impl ModelSession<'_> {
@@ -162,6 +187,20 @@ impl ModelSession<'_> {
             TrainingData::Bits(self.training_rows(&qualified, query).await?)
         };
 
+        // What training will allocate, reserved (or refused) before it starts; held until it
+        // ends.
+        let needed = match (&plan, &data) {
+            (Plan::Binary(o), TrainingData::Bits(d)) => {
+                apiary_models::binary_training_bytes(o, d.n(), d.rows())
+            }
+            (Plan::Sequence(o), TrainingData::Sequences(rows)) => {
+                apiary_models::sequence_training_bytes(o, rows)
+            }
+            _ => Ok(0),
+        }
+        .map_err(|e| usage(format!("CREATE MODEL {qualified}: {e}")))?;
+        let _training = self.reserve_training(&qualified, needed)?;
+
         // Train off the async runtime; dropping this statement (Ctrl-C, a client gone)
         // cancels the run through the flag, and nothing is stored.
         let cancel = CancelFlag::default();
@@ -209,6 +248,41 @@ impl ModelSession<'_> {
         Ok(summary(&qualified, &model, &report))
     }
 
+    /// Reserves `bytes` for training from the session's memory pool; refuses when the pool
+    /// cannot give them, or (with no memory limit) when they exceed the machine's memory.
+    fn reserve_training(&self, qualified: &str, bytes: u128) -> Result<MemoryReservation> {
+        let needed = human_bytes(bytes);
+        let what = "weights, gradients, optimizer state and the activations of a batch";
+        if let Some(total) = physical_memory()
+            && bytes > u128::from(total)
+        {
+            return Err(usage(format!(
+                "CREATE MODEL {qualified}: training needs about {needed} ({what}), more than \
+                 this machine's {} of memory; choose smaller options",
+                human_bytes(u128::from(total))
+            )));
+        }
+        let pool = Arc::clone(&self.ctx.runtime_env().memory_pool);
+        let reservation = MemoryConsumer::new(format!("CREATE MODEL {qualified}")).register(&pool);
+        reservation
+            .try_grow(usize::try_from(bytes).unwrap_or(usize::MAX))
+            .map_err(|e| {
+                usage(format!(
+                    "CREATE MODEL {qualified}: training needs about {needed} ({what}), more \
+                     than the memory pool can give; choose smaller options. {}",
+                    e.strip_backtrace()
+                ))
+            })?;
+        Ok(reservation)
+    }
+
+    /// A reservation for the training rows as they are read, so that a training query
+    /// larger than the memory pool fails cleanly.
+    fn rows_reservation(&self, qualified: &str) -> MemoryReservation {
+        MemoryConsumer::new(format!("CREATE MODEL {qualified} (training rows)"))
+            .register(&self.ctx.runtime_env().memory_pool)
+    }
+
     /// Plans the training query; its one column's field and the plan.
     async fn training_plan(
         &self,
@@ -254,6 +328,7 @@ impl ModelSession<'_> {
         }
         let what = format!("CREATE MODEL {qualified}, column '{}'", field.name());
         let mut stream = self.training_stream(plan).await?;
+        let mut reservation = self.rows_reservation(qualified);
         let mut matrix: Option<BitMatrix> = None;
         let mut rows_before = 0usize;
         while let Some(batch) = stream.next().await {
@@ -264,6 +339,8 @@ impl ModelSession<'_> {
                 usage(renumber(&e.strip_backtrace(), rows_before))
             })?;
             rows_before += column.len();
+            let held = matrix.as_ref().map_or(0, |m| m.rows() * m.n());
+            hold_rows(&mut reservation, qualified, held)?;
         }
         match matrix {
             Some(m) if m.rows() > 0 && m.n() > 0 => Ok(m),
@@ -297,6 +374,8 @@ impl ModelSession<'_> {
         };
         let what = format!("CREATE MODEL {qualified}, column '{}'", field.name());
         let mut stream = self.training_stream(plan).await?;
+        let mut reservation = self.rows_reservation(qualified);
+        let mut held = 0usize;
         let mut strings = Vec::new();
         let mut ids: Vec<Vec<i64>> = Vec::new();
         let mut origin = Vec::new();
@@ -308,6 +387,7 @@ impl ModelSession<'_> {
                     let text = as_utf8(&column)?;
                     for (row, value) in text.iter().enumerate() {
                         if let Some(value) = value {
+                            held += value.len() + ROW_OVERHEAD;
                             strings.push(value.to_string());
                             origin.push(rows_before + row + 1);
                         }
@@ -324,12 +404,14 @@ impl ModelSession<'_> {
                                 rows_before + row + 1
                             )));
                         }
+                        held += values.len() * 8 + ROW_OVERHEAD;
                         ids.push(values.values().to_vec());
                         origin.push(rows_before + row + 1);
                     }
                 }
             }
             rows_before += column.len();
+            hold_rows(&mut reservation, qualified, held)?;
         }
         let rows = match kind {
             SeqKind::Chars => TrainingRows::Strings(strings),

@@ -186,6 +186,8 @@ impl ApiaryContext {
             &generators,
         ))))?;
         apiary_udfs::register_all(&mut state)?;
+        // Functions that build large results reserve from the session's memory pool first.
+        apiary_udfs::memory_bound::register_memory_bounds(&mut state)?;
         let ctx = SessionContext::new_with_state(state);
         // The model functions find models in this session's warehouse.
         for udf in crate::ml::functions::scalar_functions(&warehouse) {

@@ -4,6 +4,7 @@
 mod cli;
 mod ddl;
 mod generators;
+mod limits;
 mod models;
 mod planning;
 mod position;

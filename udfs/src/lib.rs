@@ -7,6 +7,7 @@
 
 pub mod generator;
 pub mod hive;
+pub mod memory_bound;
 pub mod position;
 
 use datafusion::common::Result;
