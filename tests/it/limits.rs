@@ -372,3 +372,82 @@ async fn training_reserves_its_memory_first() {
     assert!(out.contains("small"), "{out}");
     assert_eq!(ctx.session().runtime_env().memory_pool.reserved(), 0);
 }
+
+/// A process's peak resident memory in bytes (Linux: `VmHWM`).
+fn peak_memory(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib * 1024
+}
+
+/// The attacks of issue 13 on `apiary serve --memory-limit`: each statement fails with a
+/// clear message, the server's memory stays far below what they asked for, and it answers
+/// the next query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_a_memory_limit_the_server_refuses_what_does_not_fit_and_lives_on() {
+    use crate::server::{client, query, start};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("warehouse"), &["--memory-limit", "256M"]);
+    let mut c = client(&server, None).await;
+    let explode =
+        |n: u64| format!("SELECT count(x) FROM (SELECT 1) LATERAL VIEW explode(range({n})) t AS x");
+    for (sql, message) in [
+        (explode(300_000_000), "range: the result would take 2.2 GiB"),
+        (
+            explode(100_000_000),
+            "range: the result would take 762.9 MiB, more than the memory pool can give",
+        ),
+        (
+            "SELECT length(repeat('x', 2000000000))".to_string(),
+            "more than the 1.0 GiB one function call may build",
+        ),
+        (
+            "SELECT length(repeat(s, 500000000)) FROM (SELECT 'x' AS s)".to_string(),
+            "repeat: the result would take 476.8 MiB, more than the memory pool can give",
+        ),
+    ] {
+        let err = match c.execute(sql.clone(), None).await {
+            Ok(info) => {
+                let ticket = info.endpoint[0].ticket.clone().unwrap();
+                match c.do_get(ticket).await {
+                    Ok(stream) => stream.try_collect::<Vec<_>>().await.unwrap_err(),
+                    Err(e) => e,
+                }
+            }
+            Err(e) => e,
+        };
+        assert!(err.to_string().contains(message), "{sql}: {err}");
+    }
+    let err = c
+        .execute_update(
+            "CREATE MODEL big OPTIONS (model_type = 'transformer', d_model = 512, mlp = 2048, \
+             layers = 4, steps = 1) AS SELECT word FROM words_train"
+                .into(),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("training needs about")
+            && err
+                .to_string()
+                .contains("more than the memory pool can give"),
+        "{err}"
+    );
+    let peak = peak_memory(server.child.id());
+    assert!(peak < 1 << 30, "the server reached {} MiB", peak >> 20);
+    assert_eq!(
+        query(&mut c, "SELECT 1 + 1").await,
+        vec![vec!["2".to_string()]]
+    );
+    // What fits runs.
+    assert_eq!(
+        query(&mut c, &explode(1_000_000)).await,
+        vec![vec!["1000000".to_string()]]
+    );
+}
