@@ -62,7 +62,10 @@ pub fn sequence_training_bytes(options: &SequenceOptions, rows: &TrainingRows) -
     let encoded = (tokens as u128 + count as u128) * F32 + count as u128 * 8;
     let vocab = vocab as u128;
     match options.model_type {
-        ModelType::Bigram => Ok(encoded + vocab * vocab * (8 + F32)),
+        // Saturating: with no vocab_size the vocabulary is the largest id + 1, up to 2^63.
+        ModelType::Bigram => {
+            Ok(encoded.saturating_add(vocab.saturating_mul(vocab).saturating_mul(8 + F32)))
+        }
         _ => {
             let config = Config::new(options, vocab as usize);
             let params = Layout::count(&config).map_or(u128::MAX / 2, |p| p as u128);

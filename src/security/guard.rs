@@ -238,6 +238,14 @@ impl StatementGuard<'_> {
                     path.what, path.location
                 )));
             }
+            // Nor around one: a table or database there would adopt, and drop, its files.
+            if location.starts_with(&resolved) {
+                return Err(ApiaryError::Usage(format!(
+                    "{} '{}': holds the directory of table {db}.{table}, which the warehouse \
+                     manages; choose a directory of its own",
+                    path.what, path.location
+                )));
+            }
         }
         Ok(())
     }

@@ -442,6 +442,7 @@ impl ApiaryContext {
                 .set(key, &value)
                 .map_err(ApiaryError::from)?;
         } else if let Some(k) = key.strip_prefix("hivevar:") {
+            self.variables.check_room(true, k, &value)?;
             self.variables.hivevar.insert(k.to_string(), value);
         } else {
             let k = key.strip_prefix("hiveconf:").unwrap_or(key);
@@ -457,6 +458,7 @@ impl ApiaryContext {
                     )));
                 }
             }
+            self.variables.check_room(false, k, &value)?;
             self.variables.hiveconf.insert(k.to_string(), value);
         }
         Ok(())

@@ -53,6 +53,39 @@ const DATAFUSION_RANGES: &[(&str, u64, u64)] = &[
         u64::MAX,
     ),
     ("datafusion.sql_parser.recursion_limit", 1, 10_000),
+    // The Parquet writer loops forever on a batch size or page row limit of 0 and asserts
+    // on a row group size of 0.
+    ("datafusion.execution.parquet.write_batch_size", 1, 1 << 24),
+    (
+        "datafusion.execution.parquet.data_page_row_count_limit",
+        1,
+        u64::MAX,
+    ),
+    (
+        "datafusion.execution.parquet.max_row_group_size",
+        1,
+        u64::MAX,
+    ),
+    (
+        "datafusion.execution.parquet.data_pagesize_limit",
+        1,
+        u64::MAX,
+    ),
+    (
+        "datafusion.execution.parquet.dictionary_page_size_limit",
+        1,
+        u64::MAX,
+    ),
+    (
+        "datafusion.execution.parquet.maximum_parallel_row_group_writers",
+        1,
+        1024,
+    ),
+    (
+        "datafusion.execution.parquet.maximum_buffered_record_batches_per_stream",
+        1,
+        4096,
+    ),
 ];
 
 fn invalid(key: &str, value: &str, takes: &str) -> ApiaryError {

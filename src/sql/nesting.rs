@@ -20,6 +20,7 @@ use datafusion::sql::parser::{CopyToSource, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, Query, Select, SetExpr, Statement, TableFactor, VisitMut, VisitorMut,
 };
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
 /// The deepest nesting a statement may have: expression levels, plus subqueries, plus
 /// set operations (each `UNION`/`INTERSECT`/`EXCEPT` of a chain is a level), plus joins (each
@@ -37,6 +38,48 @@ pub fn too_deep() -> DataFusionError {
          LATERAL VIEW). Apiary refuses such statements before planning, because every planning \
          pass recurses once per level; split the statement, e.g. into views"
     ))
+}
+
+/// The deepest a data type written in a statement may nest (`ARRAY<ARRAY<…>>`, `MAP<…>`,
+/// `STRUCT<…>`, `UNIONTYPE<…>`). sqlparser and Hive's type parser build such types by plain
+/// recursion, and so does everything after them (rewrites, DataFusion's type conversion,
+/// `Drop`): a type thousands of levels deep overflows a stack before any tree-level check
+/// could see it. Real types are a few levels deep.
+pub const MAX_TYPE_DEPTH: usize = 100;
+
+/// Refuses a statement whose tokens write a data type nested deeper than [`MAX_TYPE_DEPTH`]:
+/// counted on the tokens, before anything parses them, as the depth of `<` that follow a
+/// type name (`ARRAY`, `MAP`, `STRUCT`, `UNIONTYPE`) and are not yet closed by `>` (or `>>`).
+pub fn check_type_depth(tokens: &[TokenWithSpan]) -> Result<()> {
+    let mut depth = 0usize;
+    let mut after_type_name = false;
+    for token in tokens {
+        match &token.token {
+            Token::Whitespace(_) => continue,
+            Token::Word(w)
+                if ["ARRAY", "MAP", "STRUCT", "UNIONTYPE"]
+                    .iter()
+                    .any(|name| w.value.eq_ignore_ascii_case(name)) =>
+            {
+                after_type_name = true;
+                continue;
+            }
+            Token::Lt if after_type_name => {
+                depth += 1;
+                if depth > MAX_TYPE_DEPTH {
+                    return Err(DataFusionError::Plan(format!(
+                        "statement nested too deeply: a data type nested more than \
+                         {MAX_TYPE_DEPTH} levels (ARRAY<ARRAY<...>>)"
+                    )));
+                }
+            }
+            Token::Gt => depth = depth.saturating_sub(1),
+            Token::ShiftRight => depth = depth.saturating_sub(2),
+            _ => {}
+        }
+        after_type_name = false;
+    }
+    Ok(())
 }
 
 /// Regroups long `AND`/`OR` chains of `statement` and checks its nesting against

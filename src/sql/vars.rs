@@ -21,7 +21,35 @@ pub const DEFAULT_SUBSTITUTE_DEPTH: usize = 40;
 /// `${...}` can double the text every round: 26 `SET` lines would build 128 MB).
 pub const MAX_SUBSTITUTION_GROWTH: usize = 1 << 20;
 
+/// The most text a session's variables (hivevar and hiveconf, names and values) may hold
+/// together: each `SET` may add up to [`MAX_SUBSTITUTION_GROWTH`], and without a total a
+/// client could fill the server's memory one `SET` at a time.
+pub const MAX_VARIABLE_BYTES: usize = 16 << 20;
+
 impl Variables {
+    /// Checks that setting `name` (in `hivevar` when `hivevar` is true, else in `hiveconf`)
+    /// to `value` keeps the session's variables within [`MAX_VARIABLE_BYTES`].
+    pub fn check_room(&self, hivevar: bool, name: &str, value: &str) -> Result<()> {
+        let size = |m: &BTreeMap<String, String>| -> usize {
+            m.iter().map(|(k, v)| k.len() + v.len()).sum()
+        };
+        let map = if hivevar {
+            &self.hivevar
+        } else {
+            &self.hiveconf
+        };
+        let replaced = map.get(name).map_or(0, |v| name.len() + v.len());
+        let total = (size(&self.hivevar) + size(&self.hiveconf) - replaced)
+            .saturating_add(name.len() + value.len());
+        if total > MAX_VARIABLE_BYTES {
+            return Err(ApiaryError::Usage(format!(
+                "SET {name}: the session's variables would hold {total} bytes, more than \
+                 the {MAX_VARIABLE_BYTES} allowed; unset some (SET {name}=) first"
+            )));
+        }
+        Ok(())
+    }
+
     /// The value `${name}` stands for, if any, as Hive's `VariableSubstitution` resolves it:
     /// `env:`, `system:`, `hiveconf:` and `hivevar:` prefixes; an unprefixed name is a hivevar.
     /// `env:` and `system:` read the process environment only when `environment` is true (the

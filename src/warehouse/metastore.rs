@@ -735,6 +735,9 @@ impl Metastore {
                     )?);
                     doomed.push(PathBuf::from(loc));
                 }
+                // A partition added with a LOCATION outside the table's directory keeps its
+                // files: the table owns only what lies inside its own directory.
+                doomed.retain(|d| d.starts_with(&table.location));
                 tx.execute(
                     "DELETE FROM parts WHERE tbl = ?1 AND spec = ?2",
                     params![table.id, spec],
@@ -1009,7 +1012,8 @@ fn query_paths(
 }
 
 /// What dropping a managed table leaves to delete: its committed files, then its partitions'
-/// directories and its own (each removed only once empty; see [`super::remove`]).
+/// directories and its own (each removed only once empty; see [`super::remove`]), all inside
+/// the table's directory.
 fn table_garbage(
     tx: &rusqlite::Transaction<'_>,
     path: &Path,
@@ -1029,6 +1033,9 @@ fn table_garbage(
         params![table_id],
     )?);
     doomed.push(location.to_path_buf());
+    // Partitions added with a LOCATION elsewhere keep their files: a table owns only what
+    // lies inside its own directory.
+    doomed.retain(|d| d.starts_with(location));
     Ok(doomed)
 }
 

@@ -178,6 +178,32 @@ fn deep_casts_and_joins_are_refused() {
 }
 
 #[test]
+fn deeply_nested_data_types_are_refused() {
+    // 200,000 levels of ARRAY<...> (1.4 MB): the process aborted with a stack overflow.
+    for levels in [200_000, 101] {
+        let sql = format!(
+            "SELECT CAST(NULL AS {}INT{});\n",
+            "ARRAY<".repeat(levels),
+            ">".repeat(levels)
+        );
+        let (o, _) = run_script(&sql);
+        assert_exit(&o, 1);
+        assert!(
+            stderr(&o).contains("statement nested too deeply: a data type nested more than 100"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let (o, _) = run_script(&format!(
+        "CREATE TABLE t (x {}INT{});\nSELECT CAST(array(array(1)) AS ARRAY<ARRAY<BIGINT>>);\n",
+        "ARRAY<".repeat(100),
+        ">".repeat(100)
+    ));
+    assert_exit(&o, 0);
+    assert_eq!(stdout(&o).lines().last(), Some("[[1]]"));
+}
+
+#[test]
 fn show_like_patterns_with_many_stars_answer_at_once() {
     let stars = format!("{}a", "*".repeat(30));
     let dir = tempfile::tempdir().unwrap();
@@ -251,6 +277,21 @@ fn training_that_cannot_fit_the_machine_is_refused() {
         err.contains("CREATE MODEL default.m: training needs about")
             && err.contains("more than this machine's"),
         "{err}"
+    );
+    // With no vocab_size the vocabulary is the largest id + 1: near 2^63 squared, the
+    // estimate overflowed.
+    let (o, _) = run_in(
+        dir.path(),
+        &[
+            "-e",
+            "CREATE MODEL m2 OPTIONS (model_type = 'bigram') AS SELECT array(9223372036854775806)",
+        ],
+    );
+    assert_exit(&o, 1);
+    assert!(
+        stderr(&o).contains("CREATE MODEL default.m2"),
+        "{}",
+        stderr(&o)
     );
 }
 

@@ -408,6 +408,41 @@ fn drop_removes_only_the_files_the_table_lists() {
     let o = host.cli(&["-e", "CREATE TABLE d AS SELECT 1 AS x; DROP TABLE d"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!host.wh.join("d").exists());
+
+    // A partition added with a LOCATION elsewhere lists the files it finds there, to read
+    // them; dropping the partition or the table leaves them where they were.
+    let reports = host.outside.join("reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    std::fs::write(reports.join("r1.csv"), "7\n").unwrap();
+    let sql = format!(
+        "CREATE TABLE p (x INT) PARTITIONED BY (k STRING) STORED AS TEXTFILE; \
+         ALTER TABLE p ADD PARTITION (k='a') LOCATION '{0}'; \
+         SELECT count(*) FROM p; ALTER TABLE p DROP PARTITION (k='a'); \
+         ALTER TABLE p ADD PARTITION (k='b') LOCATION '{0}'; DROP TABLE p",
+        reports.display()
+    );
+    let o = host.cli(&["-e", &sql]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "count(*)\n1\n");
+    assert_eq!(
+        std::fs::read_to_string(reports.join("r1.csv")).unwrap(),
+        "7\n"
+    );
+
+    // No table or database may be placed around a managed table's directory: it would
+    // adopt, and then drop, that table's files.
+    let o = host.cli(&["-e", "CREATE TABLE kept AS SELECT 1 AS x"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let wh = host.wh.display();
+    for sql in [
+        format!("CREATE DATABASE e LOCATION '{wh}'"),
+        format!("CREATE TABLE around (x INT) LOCATION '{wh}'"),
+    ] {
+        let o = host.cli(&["-e", &sql]);
+        fails_with(&o, "holds the directory of table default.kept", &sql);
+    }
+    let o = host.cli(&["-e", "SELECT x FROM kept"]);
+    assert_eq!(stdout(&o), "x\n1\n");
 }
 
 /// The built-in sample tables are read-only and their names reserved in `default`, from every
@@ -523,6 +558,18 @@ fn settings_and_substitution_have_bounds() {
             "target_partitions takes",
         ),
         (
+            "SET datafusion.execution.parquet.write_batch_size=0",
+            "write_batch_size takes",
+        ),
+        (
+            "SET datafusion.execution.parquet.data_page_row_count_limit=0",
+            "data_page_row_count_limit takes",
+        ),
+        (
+            "SET datafusion.execution.parquet.max_row_group_size=0",
+            "max_row_group_size takes",
+        ),
+        (
             "SET hive.variable.substitute.depth=-3",
             "substitute.depth takes",
         ),
@@ -549,6 +596,25 @@ fn settings_and_substitution_have_bounds() {
         &o,
         "variable substitution would make the statement longer",
         "doubling",
+    );
+    // Each SET stays within the growth cap, but together the variables are bounded too:
+    // 40 copies of 512 KiB would hold 20 MiB.
+    let mut script = String::from("SET hivevar:v0=xxxxxxxx;\n");
+    for i in 1..=16 {
+        script.push_str(&format!(
+            "SET hivevar:v{i}=${{v{}}}${{v{}}};\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    for i in 0..40 {
+        script.push_str(&format!("SET hivevar:copy{i}=${{v16}};\n"));
+    }
+    let o = host.cli(&["-e", &script]);
+    fails_with(
+        &o,
+        "the session's variables would hold",
+        "many large variables",
     );
     // Within bounds, substitution works as before.
     let o = host.cli(&[
