@@ -215,17 +215,25 @@ impl<T> Drop for PoolTask<T> {
 /// (an aggregate, say) would run for as long as the operator keeps producing, never yielding:
 /// it could be neither aborted nor interleaved with other statements. [`CooperativeExec`]
 /// consumes one unit of budget per batch (the task yields every 128 batches).
+///
+/// Every yield point on the way from the root to a source consumes budget on each poll, and
+/// a task whose budget runs out before its poll reaches a source never makes progress: a
+/// chain of a thousand LATERAL VIEWs with a yield point above each livelocked. So a yield
+/// point is added only where none lies within [`YIELD_POINT_SPACING`] levels below.
 pub fn with_yield_points(plan: Arc<dyn ExecutionPlan>) -> DFResult<Arc<dyn ExecutionPlan>> {
+    let needs_yield_point = |node: &Arc<dyn ExecutionPlan>| {
+        multiplies(node) && !yield_point_below(node, YIELD_POINT_SPACING)
+    };
     let plan = plan
         .transform_up(|node| {
-            if node.is::<CooperativeExec>() || !node.children().into_iter().any(multiplies) {
+            if node.is::<CooperativeExec>() || !node.children().into_iter().any(needs_yield_point) {
                 return Ok(Transformed::no(node));
             }
             let children = node
                 .children()
                 .into_iter()
                 .map(|child| {
-                    if multiplies(child) {
+                    if needs_yield_point(child) {
                         Arc::new(CooperativeExec::new(Arc::clone(child))) as Arc<dyn ExecutionPlan>
                     } else {
                         Arc::clone(child)
@@ -236,11 +244,36 @@ pub fn with_yield_points(plan: Arc<dyn ExecutionPlan>) -> DFResult<Arc<dyn Execu
             Ok(Transformed::yes(node.replace_children(children, options)?))
         })?
         .data;
-    Ok(if multiplies(&plan) {
+    Ok(if needs_yield_point(&plan) {
         Arc::new(CooperativeExec::new(plan))
     } else {
         plan
     })
+}
+
+/// The fewest levels between two yield points [`with_yield_points`] adds: a path through
+/// the deepest plan the nesting limit lets through (3,000 levels) then holds at most 47 of
+/// them, well within tokio's budget of 128 a poll.
+const YIELD_POINT_SPACING: usize = 64;
+
+/// Whether a [`CooperativeExec`] lies in `node`'s subtree within `levels` levels (at most a
+/// few hundred nodes are looked at: a bushy subtree counts as having one).
+fn yield_point_below(node: &Arc<dyn ExecutionPlan>, levels: usize) -> bool {
+    let mut budget = 256usize;
+    let mut stack = vec![(Arc::clone(node), 0usize)];
+    while let Some((n, depth)) = stack.pop() {
+        if n.is::<CooperativeExec>() {
+            return true;
+        }
+        budget = budget.saturating_sub(1);
+        if budget == 0 {
+            return true;
+        }
+        if depth < levels {
+            stack.extend(n.children().into_iter().map(|c| (Arc::clone(c), depth + 1)));
+        }
+    }
+    false
 }
 
 /// Whether `node` may emit more batches than it reads, with no yield point of its own.

@@ -26,16 +26,41 @@ fn run_script(sql: &str) -> (Output, Duration) {
     run_in(dir.path(), &["-f", script.to_str().unwrap()])
 }
 
+/// How long one statement of these tests may take before it counts as frozen.
+const FROZEN_AFTER: Duration = Duration::from_secs(300);
+
+/// Runs the binary in `dir`; a run still going after [`FROZEN_AFTER`] is killed and fails
+/// the test (a livelock must fail, not hang the suite).
 fn run_in(dir: &Path, args: &[&str]) -> (Output, Duration) {
     let started = Instant::now();
-    let output = apiary()
+    let out_path = dir.join("run.stdout");
+    let err_path = dir.join("run.stderr");
+    let mut child = apiary()
         .arg("-S")
         .arg("--warehouse")
         .arg(dir.join("warehouse"))
         .args(args)
         .stdin(Stdio::null())
-        .output()
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
         .unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > FROZEN_AFTER {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {FROZEN_AFTER:?}: {args:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    };
     (output, started.elapsed())
 }
 
