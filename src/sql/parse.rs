@@ -41,6 +41,7 @@ pub fn parse_statements(text: &str, kinds: &dyn FunctionKinds) -> Result<Vec<Par
     for mut group in split_tokens(tokens) {
         number_question_marks(&mut group);
         nesting::check_type_depth(&group)?;
+        nesting::check_name_parts(&group)?;
         for statement in parse_group_on_enough_stack(group)? {
             out.push(match statement {
                 ParsedStatement::Model(mut model) => {
