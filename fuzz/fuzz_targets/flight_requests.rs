@@ -9,42 +9,43 @@
 //!   picks (CancelFlightInfo, CancelQuery, CreatePreparedStatement — planned, never run — ...);
 //!   a prepared statement it creates is closed again.
 //! - 3: a DoPut stream: length-delimited `FlightData` messages. The first one's descriptor is
-//!   decoded as a command; the messages go through `FlightRecordBatchStream` and become
-//!   parameter rows exactly as `apiary::server::prepared::parameter_rows` makes them (that
-//!   function takes tonic's stream type, so its loop is copied here); the rows are bound into
+//!   decoded as a command; the messages become parameter rows through the server's own
+//!   `apiary::server::prepared::parameter_rows` (its checks of the IPC headers, arrow-ipc's
+//!   decoder as the server contains it, the bounds on rows and bytes); the rows are bound into
 //!   `SELECT $1, ..., $n` (`apiary::sql::params::bind`, the prepared-statement path) and
-//!   planned, and the batches' types go through the ingest's Hive type mapping.
+//!   planned. The same messages go through `apiary::server::upload::ClientBatches` (what bulk
+//!   ingest decodes with) and their types through the ingest's Hive type mapping.
 //! - 4: an `authorization` header for the Basic-auth handshake.
 //!
 //! The service, a session and a tokio runtime are built once per process on one worker thread
 //! with the statement stack; each input is handed to that thread.
+//!
+//! A panic is a crash (libfuzzer-sys's hook aborts), except one that the server itself
+//! contains: arrow-ipc's decoder panicking inside `ClientBatches`, which catches it and fails
+//! the upload with INVALID_ARGUMENT (the server's checks before decoding aim to leave none).
 
 #![no_main]
 
-use std::cell::Cell;
-use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use apiary::ApiaryContext;
 use apiary::server::auth::{Authenticator, Credentials};
+use apiary::server::prepared::parameter_rows;
+use apiary::server::upload::ClientBatches;
 use apiary::server::service::{ApiaryFlightSql, Limits};
 use apiary::sql::hive_types::{hive_type_name, parse_hive_type};
 use apiary::sql::parse::ParsedStatement;
 use apiary::warehouse::Warehouse;
-use arrow_flight::decode::FlightRecordBatchStream;
-use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::sql::{ActionCreatePreparedStatementResult, Any, Command, ProstMessageExt};
 use arrow_flight::{Action, FlightData, FlightDescriptor, Ticket};
 use bytes::Buf;
-use datafusion::arrow::ipc::root_as_message;
-use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
-use futures::{FutureExt, StreamExt, TryStreamExt};
+use futures::StreamExt;
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
-use tonic::Request;
+use tonic::{Request, Status};
 
 /// The action types `DoAction` knows (and one it does not).
 const ACTIONS: &[&str] = &[
@@ -64,61 +65,15 @@ const ACTIONS: &[&str] = &[
 /// Most FlightData messages one input may hold (a real stream is bounded by its bytes too).
 const MAX_MESSAGES: usize = 64;
 
-/// The largest uncompressed length a compressed IPC buffer may declare (unless
-/// `FUZZ_IPC_STRICT`): larger ones make arrow-ipc abort on a failed allocation.
-const MAX_DECLARED_LENGTH: i64 = 64 << 20;
-
-/// The most parameter rows converted (unless `FUZZ_IPC_STRICT`; see the module docs).
-const MAX_ROWS: usize = 1 << 16;
-
-thread_local! {
-    /// Set while arrow-ipc decodes: a panic then is a known upstream bug, not a crash.
-    static IN_IPC_DECODE: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether known upstream bugs abort the run (`FUZZ_IPC_STRICT`) or are stepped around.
-fn strict() -> bool {
-    std::env::var_os("FUZZ_IPC_STRICT").is_some()
-}
-
-/// Lets panics inside arrow-ipc's decoder unwind to `catch_unwind` instead of aborting
-/// (libfuzzer-sys's hook aborts on every panic); every other panic still aborts.
-fn tolerate_ipc_decoder_panics() {
-    if strict() {
-        return;
-    }
+/// Lets the panics that `ClientBatches` catches unwind to it; every other panic aborts.
+fn tolerate_contained_panics() {
     let abort = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !IN_IPC_DECODE.with(Cell::get) {
+        let trace = std::backtrace::Backtrace::force_capture().to_string();
+        if !trace.contains("ClientBatches") {
             abort(info);
         }
     }));
-}
-
-/// Whether a message holds a compressed buffer that declares more than
-/// [`MAX_DECLARED_LENGTH`] bytes uncompressed.
-fn declares_huge_buffer(d: &FlightData) -> bool {
-    let Ok(message) = root_as_message(&d.data_header) else {
-        return false;
-    };
-    let Some(batch) = message
-        .header_as_record_batch()
-        .or_else(|| message.header_as_dictionary_batch().and_then(|b| b.data()))
-    else {
-        return false;
-    };
-    if batch.compression().is_none() {
-        return false;
-    }
-    batch.buffers().is_some_and(|buffers| {
-        buffers.iter().any(|b| {
-            usize::try_from(b.offset())
-                .ok()
-                .and_then(|start| d.data_body.get(start..start.checked_add(8)?))
-                .and_then(|prefix| <[u8; 8]>::try_from(prefix).ok())
-                .is_some_and(|prefix| i64::from_le_bytes(prefix) > MAX_DECLARED_LENGTH)
-        })
-    })
 }
 
 struct Fixture {
@@ -137,7 +92,7 @@ static WORKER: OnceLock<Mutex<Worker>> = OnceLock::new();
 fn start() -> Mutex<Worker> {
     let (inputs, rx) = sync_channel::<Vec<u8>>(0);
     let (tx, done) = sync_channel::<()>(0);
-    tolerate_ipc_decoder_panics();
+    tolerate_contained_panics();
     std::thread::Builder::new()
         .name("statement".into())
         .stack_size(apiary::exec::STATEMENT_STACK_SIZE)
@@ -186,7 +141,8 @@ async fn one_request(f: &Fixture, data: &[u8]) {
         2 => action(f, rest).await,
         3 => put_stream(f, rest).await,
         _ => {
-            let _ = f.auth.login(&String::from_utf8_lossy(rest));
+            // No peer: the throttle (tested elsewhere) would refuse most inputs unparsed.
+            let _ = f.auth.login(&String::from_utf8_lossy(rest), None);
         }
     }
 }
@@ -277,64 +233,26 @@ async fn put_stream(f: &Fixture, bytes: &[u8]) {
     {
         let _ = Command::try_from(any);
     }
-    if !strict() && messages.iter().any(declares_huge_buffer) {
-        return;
-    }
-    // `parameter_rows`: messages without an IPC header (a descriptor alone) are skipped.
-    let stream = futures::stream::iter(messages.into_iter().map(Ok::<_, FlightError>))
-        .try_filter(|d| futures::future::ready(!d.data_header.is_empty()));
-    let decode =
-        FlightRecordBatchStream::new_from_flight_data(stream).try_collect::<Vec<RecordBatch>>();
-    IN_IPC_DECODE.with(|f| f.set(true));
-    let decoded = AssertUnwindSafe(decode).catch_unwind().await;
-    IN_IPC_DECODE.with(|f| f.set(false));
-    let Ok(Ok(batches)) = decoded else {
-        return;
-    };
-    if !strict()
-        && batches
-            .iter()
-            .fold(0usize, |n, b| n.saturating_add(b.num_rows()))
-            > MAX_ROWS
-    {
-        return;
-    }
-    let mut rows = Vec::new();
-    for batch in &batches {
+    // Bulk ingest's decoding: every batch, and the types of the columns.
+    let mut uploaded = ClientBatches::new(futures::stream::iter(
+        messages.clone().into_iter().map(Ok::<_, Status>),
+    ));
+    while let Some(Ok(batch)) = uploaded.next().await {
         for field in batch.schema().fields() {
             let _ = parse_hive_type(&hive_type_name(field.data_type()));
         }
-        for i in 0..batch.num_rows() {
-            match batch
-                .columns()
-                .iter()
-                .map(|c| ScalarValue::try_from_array(c, i))
-                .collect::<datafusion::common::Result<Vec<_>>>()
-            {
-                Ok(row) => rows.push(row),
-                Err(_) => return,
-            }
-        }
     }
-    bind_and_plan(f, &rows).await;
-}
-
-/// Whether a value is a decimal whose scale exceeds its precision (see the module docs).
-fn impossible_decimal(value: &ScalarValue) -> bool {
-    let (precision, scale) = match value {
-        ScalarValue::Decimal32(_, p, s) | ScalarValue::Decimal64(_, p, s) => (*p, *s),
-        ScalarValue::Decimal128(_, p, s) | ScalarValue::Decimal256(_, p, s) => (*p, *s),
-        _ => return false,
+    // Prepared-statement parameters, as the server reads them.
+    let stream = futures::stream::iter(messages.into_iter().map(Ok::<_, Status>));
+    let Ok(rows) = parameter_rows(stream).await else {
+        return;
     };
-    i16::from(scale) > i16::from(precision)
+    bind_and_plan(f, &rows).await;
 }
 
 /// Binds parameter rows into `SELECT $1, ..., $n` and plans the result, as a prepared query
 /// with those values would be.
 async fn bind_and_plan(f: &Fixture, rows: &[Vec<ScalarValue>]) {
-    if !strict() && rows.iter().flatten().any(impossible_decimal) {
-        return;
-    }
     let Some(width) = rows.first().map(Vec::len) else {
         return;
     };
