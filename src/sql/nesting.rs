@@ -269,7 +269,11 @@ mod tests {
         assert_eq!(expr_depth(where_clause(&statement)), 1001);
         check_sql_statement(&mut statement).unwrap_or_else(|e| unreachable!("{e}"));
         let balanced = where_clause(&statement);
-        assert_eq!(expr_depth(balanced), 12, "⌈log₂ 1000⌉ ANDs, the comparison, its operands");
+        assert_eq!(
+            expr_depth(balanced),
+            12,
+            "⌈log₂ 1000⌉ ANDs, the comparison, its operands"
+        );
         // Same operands, same order: the text is unchanged.
         assert_eq!(balanced.to_string(), conditions.join(" AND "));
     }
