@@ -418,3 +418,43 @@ async fn an_ingest_batch_declaring_too_many_rows_is_refused() {
     assert_refused(outcome, "2^24 + 1 rows to ingest", "at most 16777216");
     answers_select_one(&server).await;
 }
+
+/// sql_front_end (run 10 in fuzz/README.md): a dotted name of many parts inside an unclosed
+/// parenthesis takes time doubling with each part to be refused: the fuzzer's 149-byte input
+/// took 28 s, and `SELECT(a.b.….z..x` (26 parts) took 89 s in the debug binary before its
+/// syntax error (19 parts 0.9 s, 20 parts 1.5 s). The doubling is sqlparser 0.62's
+/// `parse_compound_expr`, which re-parses the rest of the chain after every `.` under a
+/// rollback (fixed upstream in apache/datafusion-sqlparser-rs#2344, not in the version
+/// DataFusion 55 pins). The statement must get its syntax error within seconds.
+#[test]
+#[ignore = "upstream sqlparser 0.62 (2^N on dotted chains); containment pending: bound the parts \
+            of a dotted name before parsing"]
+fn a_long_dotted_name_in_an_unclosed_parenthesis_fails_fast() {
+    use std::process::Stdio;
+    use std::time::Instant;
+
+    let dir = tempfile::tempdir().unwrap();
+    let parts: Vec<String> = (b'a'..=b'z').map(|c| char::from(c).to_string()).collect();
+    let sql = format!("SELECT({}..x", parts.join("."));
+    let mut child = super::apiary()
+        .arg("--warehouse")
+        .arg(dir.path())
+        .args(["-e", &sql])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{sql:?} still parsing after 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success(), "{sql:?} is not valid SQL");
+}
