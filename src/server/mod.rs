@@ -10,6 +10,7 @@ pub mod service;
 pub mod sessions;
 pub mod throttle;
 pub mod type_info;
+pub mod upload;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};

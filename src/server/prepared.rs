@@ -4,17 +4,15 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use arrow_flight::decode::FlightRecordBatchStream;
-use arrow_flight::error::FlightError;
-use arrow_flight::sql::server::PeekableFlightDataStream;
+use arrow_flight::FlightData;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::LogicalPlan;
 use futures::TryStreamExt;
 use tonic::Status;
 
 use super::service::to_status;
+use super::upload::ClientBatches;
 use crate::error::ApiaryError;
 
 /// How long a prepared statement lives unused (clients that vanish do not close theirs).
@@ -140,19 +138,38 @@ impl PreparedStatements {
     }
 }
 
-/// The parameter rows a client sent with DoPut (every row of every batch, in order).
-pub async fn parameter_rows(stream: PeekableFlightDataStream) -> Result<ParameterRows, Status> {
+/// The most parameter rows one DoPut may bind (each row is one execution of the statement).
+pub const MAX_PARAMETER_ROWS: usize = 10_000;
+
+/// The most bytes of Arrow data one DoPut's parameter values may take.
+pub const MAX_PARAMETER_BYTES: usize = 64 << 20;
+
+/// The parameter rows a client sent with DoPut (every row of every batch, in order): at most
+/// [`MAX_PARAMETER_ROWS`] rows of at most [`MAX_PARAMETER_BYTES`] in all, checked as the
+/// batches arrive (see [`super::upload`] for the checks of the data itself).
+pub async fn parameter_rows<S>(stream: S) -> Result<ParameterRows, Status>
+where
+    S: futures::Stream<Item = Result<FlightData, Status>> + Send + 'static,
+{
     // A DoPut without values (arrow-flight's client sends its descriptor alone) has a message
     // with no IPC header: nothing to decode.
-    let messages = stream
-        .map_err(FlightError::from)
-        .try_filter(|d| futures::future::ready(!d.data_header.is_empty()));
-    let batches: Vec<RecordBatch> = FlightRecordBatchStream::new_from_flight_data(messages)
-        .try_collect()
-        .await
-        .map_err(Status::from)?;
+    let messages = stream.try_filter(|d| futures::future::ready(!d.data_header.is_empty()));
+    let mut batches = ClientBatches::new(messages);
     let mut rows = Vec::new();
-    for batch in &batches {
+    let mut bytes = 0usize;
+    while let Some(batch) = batches.try_next().await? {
+        if rows.len() + batch.num_rows() > MAX_PARAMETER_ROWS {
+            return Err(Status::invalid_argument(format!(
+                "too many parameter rows: one DoPut may bind at most {MAX_PARAMETER_ROWS} rows"
+            )));
+        }
+        bytes = bytes.saturating_add(batch.get_array_memory_size());
+        if bytes > MAX_PARAMETER_BYTES {
+            return Err(Status::invalid_argument(format!(
+                "parameter values too large: one DoPut may bind at most {MAX_PARAMETER_BYTES} \
+                 bytes of values"
+            )));
+        }
         for i in 0..batch.num_rows() {
             rows.push(
                 batch

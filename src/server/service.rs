@@ -12,7 +12,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::FlightService;
@@ -43,6 +42,7 @@ use super::auth::Authenticator;
 use super::ingest;
 use super::prepared::{ParameterRows, PreparedStatements, parameter_rows, parameter_schema};
 use super::sessions::{MAX_SESSIONS, SESSION_IDLE_TTL, Sessions};
+use super::upload::{ClientBatches, check_types};
 use crate::error::ApiaryError;
 use crate::exec::pool::{PoolStream, QueryPool, STOPPED};
 use crate::session::{ApiaryContext, SessionOptions, StatementOutput};
@@ -835,14 +835,19 @@ impl FlightSqlService for ApiaryFlightSql {
                     .unwrap_or_else(|| ctx.current_database());
                 (db.to_ascii_lowercase(), ctx.session().task_ctx())
             };
-            let mut input =
-                FlightRecordBatchStream::new_from_flight_data(upload.map_err(FlightError::from));
-            let first = input.try_next().await.map_err(Status::from)?;
+            let mut input = ClientBatches::new(upload);
+            let first = input.try_next().await?;
             let incoming = match (&first, input.schema()) {
                 (Some(b), _) => b.schema(),
                 (None, Some(s)) => Arc::clone(s),
                 (None, None) => return Err(Status::invalid_argument("no schema was sent")),
             };
+            check_types(
+                incoming
+                    .fields()
+                    .iter()
+                    .map(|f| (f.name().as_str(), f.data_type())),
+            )?;
             let rest = futures::stream::iter(first.map(Ok)).chain(input);
             let rows = ingest::ingest(
                 &warehouse,
