@@ -270,10 +270,21 @@ fn check_object_name(kind: NameKind, name: &ObjectName) -> Result<()> {
 /// The local directory or file a location names (`file:` URLs and plain paths; a glob's
 /// directory), or `None` for another scheme (`s3://...`).
 pub fn local_path(location: &str) -> Option<PathBuf> {
-    let text = location
-        .strip_prefix("file://")
-        .or_else(|| location.strip_prefix("file:"))
-        .unwrap_or(location);
+    if location
+        .get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case("file:"))
+    {
+        // A file URL as the object store reads it: a host (`file://localhost/...`),
+        // percent-escapes (`%2e%2e`) and dot segments applied; a remote host names no local
+        // path (and is refused when confined).
+        let url = url::Url::parse(location).ok()?;
+        let path = url.to_file_path().ok()?;
+        return match path.to_str()?.find(['*', '?', '[', '{']) {
+            Some(_) => local_path(path.to_str()?),
+            None => Some(path),
+        };
+    }
+    let text = location;
     if text.contains("://") {
         return None;
     }
@@ -297,6 +308,15 @@ mod tests {
     fn locations_name_local_paths() {
         assert_eq!(local_path("/a/b.csv"), Some(PathBuf::from("/a/b.csv")));
         assert_eq!(local_path("file:///a/b"), Some(PathBuf::from("/a/b")));
+        assert_eq!(
+            local_path("file://localhost/etc/passwd"),
+            Some(PathBuf::from("/etc/passwd"))
+        );
+        assert_eq!(
+            local_path("file:///wh/t/%2e%2e/%2e%2e/etc"),
+            Some(PathBuf::from("/etc"))
+        );
+        assert_eq!(local_path("file://elsewhere.example/x"), None);
         assert_eq!(local_path("rel/x"), Some(PathBuf::from("rel/x")));
         assert_eq!(local_path("/data/*.parquet"), Some(PathBuf::from("/data/")));
         assert_eq!(local_path("x*.csv"), Some(PathBuf::from(".")));
