@@ -20,6 +20,15 @@ pub use generator::{
 /// Registers every scalar and aggregate function of this crate with `registry`
 /// (generators are registered with a [`GeneratorRegistry`], which the planner owns).
 pub fn register_all(registry: &mut dyn FunctionRegistry) -> Result<()> {
+    // Refused Hive functions first, and only where nothing else has the name: a real function
+    // registered later replaces them.
+    let taken = registry.udfs();
+    let taken_aggregates = registry.udafs();
+    for udf in hive::refused_functions() {
+        if !taken.contains(udf.name()) && !taken_aggregates.contains(udf.name()) {
+            registry.register_udf(udf)?;
+        }
+    }
     for udf in hive::all_scalar_functions()
         .into_iter()
         .chain(position::all_scalar_functions())

@@ -12,23 +12,33 @@
 //! routes those to the Hive versions; the engine must install it *before* DataFusion's default
 //! expression planners.
 
+pub mod catalog;
+
+mod aggregate;
 mod array;
 mod array_contains;
 mod collect;
+mod collection;
 mod concat;
 mod concat_ws;
 mod conditional;
+mod conversion;
 mod current_database;
+mod date;
 mod get_json_object;
 mod java_split;
 mod map;
 mod map_keys_values;
+mod masking;
+mod math;
+mod misc;
 mod planner;
 mod regex_cache;
 mod size;
 mod sort_array;
 mod split;
 mod str_to_map;
+mod string;
 mod r#struct;
 mod substr;
 
@@ -63,7 +73,17 @@ pub use substr::SubstrFunc;
 
 /// Hive's scalar built-ins that DataFusion lacks or defines differently.
 pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
-    vec![
+    let families = [
+        date::scalar_functions(),
+        string::scalar_functions(),
+        masking::scalar_functions(),
+        misc::scalar_functions(),
+        math::scalar_functions(),
+        conversion::scalar_functions(),
+        collection::scalar_functions(),
+        aggregate::scalar_functions(),
+    ];
+    let earlier = vec![
         Arc::new(ScalarUDF::from(ArrayFunc::new())),
         Arc::new(ScalarUDF::from(MapFunc::new())),
         Arc::new(ScalarUDF::from(MapPartFunc::keys())),
@@ -83,7 +103,17 @@ pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(ArrayContainsFunc::new())),
         Arc::new(ScalarUDF::from(SortArrayFunc::new())),
         Arc::new(ScalarUDF::from(CurrentDatabaseFunc::default())),
-    ]
+    ];
+    earlier
+        .into_iter()
+        .chain(families.into_iter().flatten())
+        .collect()
+}
+
+/// A function for each Hive function Apiary refuses on purpose: a call fails saying why.
+/// Register them before the others, so that a real function of the same name wins.
+pub fn refused_functions() -> Vec<Arc<ScalarUDF>> {
+    catalog::refused_functions()
 }
 
 /// Hive's aggregate built-ins that DataFusion lacks or defines differently.
@@ -92,6 +122,9 @@ pub fn all_aggregate_functions() -> Vec<Arc<AggregateUDF>> {
         Arc::new(AggregateUDF::from(CollectListFunc::new())),
         Arc::new(AggregateUDF::from(CollectSetFunc::new())),
     ]
+    .into_iter()
+    .chain(aggregate::aggregate_functions())
+    .collect()
 }
 
 /// The expression planner that sends `map(k1, v1, …)` and unnamed struct literals to the
