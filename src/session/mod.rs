@@ -416,7 +416,7 @@ impl ApiaryContext {
                         .collect(),
                 ))
             }
-            Command::DescribeFunction(name) => self.describe_function(&name),
+            Command::DescribeFunction { name, extended } => self.describe_function(&name, extended),
         }
     }
 
@@ -636,8 +636,18 @@ impl ApiaryContext {
         names
     }
 
-    fn describe_function(&self, name: &str) -> Result<StatementOutput> {
+    /// `DESCRIBE FUNCTION [EXTENDED] name`: for one of Hive's functions, Hive's usage line
+    /// (and with EXTENDED, Apiary's description, example and notes); for Apiary's own, its
+    /// documentation.
+    fn describe_function(&self, name: &str, extended: bool) -> Result<StatementOutput> {
         let lower = name.to_ascii_lowercase();
+        let hive =
+            apiary_udfs::hive::catalog::hive_function(&lower).filter(|f| !f.usage.is_empty());
+        if let Some(hive) = hive
+            && !extended
+        {
+            return Ok(rows_output("tab_name", vec![hive.usage.to_string()]));
+        }
         let state = self.ctx.state();
         let doc = state
             .scalar_functions()
@@ -656,6 +666,26 @@ impl ApiaryContext {
                     .and_then(|f| f.documentation().cloned())
             });
         let known = self.function_names().contains(&lower);
+        if let Some(hive) = hive {
+            use apiary_udfs::hive::catalog::Status;
+            let mut lines = vec![hive.usage.to_string()];
+            if let Some(doc) = &doc {
+                lines.push(doc.description.clone());
+                if let Some(example) = &doc.sql_example {
+                    lines.push("Example:".to_string());
+                    lines.extend(example.lines().map(str::to_string));
+                }
+            }
+            lines.push(match hive.status {
+                Status::Hive | Status::Syntax => format!("Hive's {} function.", hive.family),
+                Status::Refused => format!("Not supported in Apiary: {}", hive.note),
+                Status::Missing => "Not in Apiary yet.".to_string(),
+            });
+            if !hive.note.is_empty() && hive.status != Status::Refused {
+                lines.push(format!("Note: {}", hive.note));
+            }
+            return Ok(rows_output("tab_name", lines));
+        }
         let lines = match doc {
             Some(doc) => {
                 let mut lines = vec![

@@ -18,7 +18,12 @@ pub enum Command {
     /// `SHOW FUNCTIONS [LIKE 'pattern']`
     ShowFunctions(Option<String>),
     /// `DESCRIBE FUNCTION [EXTENDED] name`
-    DescribeFunction(String),
+    DescribeFunction {
+        /// The function's name, as written.
+        name: String,
+        /// Whether `EXTENDED` asks for the examples and notes too.
+        extended: bool,
+    },
 }
 
 fn strip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
@@ -77,8 +82,11 @@ pub fn classify(text: &str) -> Command {
     if let Some(rest) = describe
         && let Some(rest) = strip_keyword(rest, "FUNCTION")
     {
-        let rest = strip_keyword(rest, "EXTENDED").unwrap_or(rest);
-        return Command::DescribeFunction(unquote(rest));
+        let extended = strip_keyword(rest, "EXTENDED");
+        return Command::DescribeFunction {
+            name: unquote(extended.unwrap_or(rest)),
+            extended: extended.is_some(),
+        };
     }
     Command::Sql
 }
@@ -146,7 +154,17 @@ mod tests {
         );
         assert_eq!(
             classify("desc function extended explode"),
-            Command::DescribeFunction("explode".into())
+            Command::DescribeFunction {
+                name: "explode".into(),
+                extended: true
+            }
+        );
+        assert_eq!(
+            classify("DESCRIBE FUNCTION size"),
+            Command::DescribeFunction {
+                name: "size".into(),
+                extended: false
+            }
         );
         assert_eq!(classify("DESCRIBE words_train"), Command::Sql);
         assert_eq!(classify("SELECT 1"), Command::Sql);

@@ -2,10 +2,16 @@
 
 use std::any::TypeId;
 
+use datafusion::sql::sqlparser::ast::{
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    ObjectName,
+};
 use datafusion::sql::sqlparser::dialect::{Dialect, HiveDialect};
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 
 /// Hive's dialect with backslash escapes in string literals (`'\t'`, `'it\'s'`, `'\\d'`), as
-/// Hive reads them. It reports itself as the Hive dialect, so sqlparser's Hive-only syntax
+/// Hive reads them, and Hive's integer division `a DIV b` (the function `div(a, b)`). It reports itself as the Hive dialect, so sqlparser's Hive-only syntax
 /// (`ROW FORMAT`, `STORED AS`, ...) still parses.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ApiaryDialect {
@@ -66,4 +72,43 @@ impl Dialect for ApiaryDialect {
     fn supports_string_literal_backslash_escape(&self) -> bool {
         true
     }
+
+    fn parse_infix(
+        &self,
+        parser: &mut Parser,
+        expr: &Expr,
+        precedence: u8,
+    ) -> Option<Result<Expr, ParserError>> {
+        // `a DIV b`: sqlparser ranks DIV with `*` and `/` but parses it only for MySQL. The
+        // right operand binds as tightly as the operator, so `7 DIV 2 * 3` is `(7 DIV 2) * 3`.
+        if !parser.parse_keyword(Keyword::DIV) {
+            return None;
+        }
+        Some(
+            parser
+                .parse_subexpr(precedence)
+                .map(|right| call("div", vec![expr.clone(), right])),
+        )
+    }
+}
+
+/// The call `name(args...)`.
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                .collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
 }

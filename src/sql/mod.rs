@@ -1,8 +1,10 @@
 //! The SQL front end: script splitting, variables, Hive commands, parsing and rewrites.
 
+pub mod column_names;
 pub mod command;
 pub(crate) mod cursor;
 pub mod dialect;
+pub mod field_access;
 pub mod hive_statements;
 pub mod hive_types;
 pub mod lateral;
@@ -12,6 +14,7 @@ pub mod params;
 pub mod parse;
 pub mod rewrite;
 pub mod split;
+pub mod string_literals;
 pub mod vars;
 
 pub use split::{ScriptStatement, is_complete, split_script};

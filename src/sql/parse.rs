@@ -12,6 +12,7 @@ use super::lateral::rewrite_tokens;
 use super::model_statements::{ModelStatement, parse_model_statement};
 use super::nesting;
 use super::rewrite::{FunctionKinds, rewrite_statement};
+use super::string_literals::hive_string_literals;
 
 /// One parsed statement.
 #[derive(Debug, Clone)]
@@ -36,6 +37,7 @@ pub enum ParsedStatement {
 pub fn parse_statements(text: &str, kinds: &dyn FunctionKinds) -> Result<Vec<ParsedStatement>> {
     let dialect = ApiaryDialect::default();
     let tokens = tokenize(&dialect, text)?;
+    let tokens = hive_string_literals(&dialect, text, tokens)?;
     let tokens = rewrite_tokens(tokens)?;
     let mut out = Vec::new();
     for mut group in split_tokens(tokens) {

@@ -18,6 +18,8 @@ use datafusion::sql::sqlparser::ast::{
     UnaryOperator, Visit, VisitMut, Visitor, VisitorMut, WildcardAdditionalOptions,
 };
 
+use super::column_names::name_columns_as_hive;
+use super::field_access::hive_field_access;
 use super::lateral::MULTI_ALIAS_SEPARATOR;
 
 /// What the rewrite needs to know about function names.
@@ -75,6 +77,7 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
+        hive_field_access(expr);
         // Hive's `map()` is an empty map; DataFusion's planner refuses `map` without
         // arguments before any hook runs, so call the Hive planner's `make_map()` instead.
         if let Expr::Function(f) = expr
@@ -240,7 +243,10 @@ impl Rewriter<'_> {
     }
 
     fn rewrite_select(&self, select: &mut Select) -> Result<()> {
-        name_duplicate_expressions(select);
+        name_columns_as_hive(
+            select,
+            |e| matches!(e, Expr::Function(f) if self.kinds.is_generator(&function_name(f))),
+        );
         self.forbid(select.selection.as_ref(), "WHERE")?;
         self.forbid(select.having.as_ref(), "HAVING")?;
         if let GroupByExpr::Expressions(exprs, _) = &select.group_by {
@@ -450,34 +456,6 @@ fn attach_select_generator(select: &mut Select, generator: TopGenerator) -> Resu
 }
 
 /// The select items standing for a generator's output.
-/// Hive names an unaliased expression `_c<position>`; DataFusion names it after its text and
-/// rejects two equal names (`SELECT NULL, NULL`). Expressions whose text repeats an earlier
-/// one's get Hive's name, so such SELECT lists (common in INSERT ... SELECT) plan.
-fn name_duplicate_expressions(select: &mut Select) {
-    let mut seen = std::collections::HashSet::new();
-    for (position, item) in select.projection.iter_mut().enumerate() {
-        let SelectItem::UnnamedExpr(expr) = item else {
-            continue;
-        };
-        let is_column = matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
-        let name = match &*expr {
-            Expr::Identifier(i) => i.value.clone(),
-            Expr::CompoundIdentifier(parts) => {
-                parts.last().map(|i| i.value.clone()).unwrap_or_default()
-            }
-            other => other.to_string(),
-        };
-        // DataFusion names every scalar subquery `(<subquery>)`.
-        let subquery = matches!(expr, Expr::Subquery(_));
-        if (!seen.insert(name) || subquery) && !is_column {
-            *item = SelectItem::ExprWithAlias {
-                expr: expr.clone(),
-                alias: ident(&format!("_c{position}")),
-            };
-        }
-    }
-}
-
 fn generated_items(aliases: &[Ident]) -> Vec<SelectItem> {
     if aliases.is_empty() {
         vec![SelectItem::QualifiedWildcard(

@@ -3,6 +3,7 @@
 
 mod cli;
 mod ddl;
+mod functions;
 mod fuzz_regressions;
 mod generators;
 mod limits;

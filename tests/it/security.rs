@@ -384,7 +384,7 @@ fn drop_removes_only_the_files_the_table_lists() {
     );
     let o = host.cli(&["-e", &sql]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "count(*)\n2\n");
+    assert_eq!(stdout(&o), "_c0\n2\n");
     let written: Vec<_> = std::fs::read_dir(&place)
         .unwrap()
         .flatten()
@@ -423,7 +423,7 @@ fn drop_removes_only_the_files_the_table_lists() {
     );
     let o = host.cli(&["-e", &sql]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "count(*)\n1\n");
+    assert_eq!(stdout(&o), "_c0\n1\n");
     assert_eq!(
         std::fs::read_to_string(reports.join("r1.csv")).unwrap(),
         "7\n"
@@ -485,7 +485,7 @@ fn sample_tables_are_read_only_and_reserved() {
         "SELECT count(*) FROM pageads; SELECT count(*) FROM words_train",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "count(*)\n2\ncount(*)\n66101\n");
+    assert_eq!(stdout(&o), "_c0\n2\n_c0\n66101\n");
     // Other databases may use the names.
     let o = host.cli(&[
         "-e",

@@ -25,6 +25,7 @@ mod conditional;
 mod conversion;
 mod current_database;
 mod date;
+mod div;
 mod get_json_object;
 mod java_split;
 mod map;
@@ -60,6 +61,7 @@ pub use concat::ConcatFunc;
 pub use concat_ws::ConcatWsFunc;
 pub use conditional::{IfFunc, NullTestFunc, NvlFunc};
 pub use current_database::CurrentDatabaseFunc;
+pub use div::DivFunc;
 pub use get_json_object::GetJsonObjectFunc;
 pub use map::MapFunc;
 pub use map_keys_values::MapPartFunc;
@@ -103,6 +105,7 @@ pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(ArrayContainsFunc::new())),
         Arc::new(ScalarUDF::from(SortArrayFunc::new())),
         Arc::new(ScalarUDF::from(CurrentDatabaseFunc::default())),
+        Arc::new(ScalarUDF::from(DivFunc::default())),
     ];
     earlier
         .into_iter()
