@@ -49,7 +49,10 @@ fn times(array: &ArrayRef, time_only: bool) -> Result<Vec<Option<NaiveDateTime>>
 fn field(arrays: &[ArrayRef], time_only: bool, get: fn(&NaiveDateTime) -> i32) -> Result<ArrayRef> {
     let values = times(&arrays[0], time_only)?;
     Ok(Arc::new(Int32Array::from(
-        values.iter().map(|t| t.as_ref().map(get)).collect::<Vec<_>>(),
+        values
+            .iter()
+            .map(|t| t.as_ref().map(get))
+            .collect::<Vec<_>>(),
     )))
 }
 

@@ -35,14 +35,18 @@ const PERIODS: [(&str, &str, Kernel); 8] = [
     ("floor_quarter", "quarter", |a, _| {
         floor(a, |t| first_of(t, t.month0() / 3 * 3 + 1))
     }),
-    ("floor_month", "month", |a, _| floor(a, |t| first_of(t, t.month()))),
+    ("floor_month", "month", |a, _| {
+        floor(a, |t| first_of(t, t.month()))
+    }),
     ("floor_week", "week (from Monday)", |a, _| {
         floor(a, |t| {
             let monday = t.date() - Duration::days(t.weekday().num_days_from_monday() as i64);
             Some(monday.and_time(NaiveTime::MIN))
         })
     }),
-    ("floor_day", "day", |a, _| floor(a, |t| Some(t.date().and_time(NaiveTime::MIN)))),
+    ("floor_day", "day", |a, _| {
+        floor(a, |t| Some(t.date().and_time(NaiveTime::MIN)))
+    }),
     ("floor_hour", "hour", |a, _| {
         floor(a, |t| t.date().and_hms_opt(t.hour(), 0, 0))
     }),
@@ -50,7 +54,9 @@ const PERIODS: [(&str, &str, Kernel); 8] = [
         floor(a, |t| t.date().and_hms_opt(t.hour(), t.minute(), 0))
     }),
     ("floor_second", "second", |a, _| {
-        floor(a, |t| t.date().and_hms_opt(t.hour(), t.minute(), t.second()))
+        floor(a, |t| {
+            t.date().and_hms_opt(t.hour(), t.minute(), t.second())
+        })
     }),
 ];
 

@@ -15,7 +15,10 @@ use super::udf::{DateFunc, Doc};
 
 fn coerce_date_format(name: &str, types: &[DataType]) -> Result<Vec<DataType>> {
     if !is_string_or_null(&types[1]) {
-        return Err(hive_arg_error(name, "the format (argument 2) must be a string"));
+        return Err(hive_arg_error(
+            name,
+            "the format (argument 2) must be a string",
+        ));
     }
     Ok(vec![coerce_temporal(name, 1, &types[0])?, DataType::Utf8])
 }

@@ -167,7 +167,10 @@ pub(crate) fn timestamps(array: &ArrayRef) -> Result<Vec<Option<NaiveDateTime>>>
         DataType::Date32 => Ok(array
             .as_primitive::<Date32Type>()
             .iter()
-            .map(|v| v.and_then(date_from_days).map(|d| d.and_time(NaiveTime::MIN)))
+            .map(|v| {
+                v.and_then(date_from_days)
+                    .map(|d| d.and_time(NaiveTime::MIN))
+            })
             .collect()),
         DataType::Null => Ok(vec![None; array.len()]),
         DataType::Utf8 => Ok(array
@@ -216,8 +219,14 @@ mod tests {
 
     #[test]
     fn hive_4_strings() {
-        assert_eq!(parse_date("2009-07-30"), NaiveDate::from_ymd_opt(2009, 7, 30));
-        assert_eq!(parse_date(" 2009-7-3 "), NaiveDate::from_ymd_opt(2009, 7, 3));
+        assert_eq!(
+            parse_date("2009-07-30"),
+            NaiveDate::from_ymd_opt(2009, 7, 30)
+        );
+        assert_eq!(
+            parse_date(" 2009-7-3 "),
+            NaiveDate::from_ymd_opt(2009, 7, 3)
+        );
         assert_eq!(
             parse_date("2009-07-30 04:17:52"),
             NaiveDate::from_ymd_opt(2009, 7, 30)
@@ -225,8 +234,14 @@ mod tests {
         assert_eq!(parse_date("2009-07-300"), None);
         assert_eq!(parse_date("2009-02-30"), None);
         assert_eq!(parse_date("x"), None);
-        assert_eq!(ts("2009-07-30 04:17:52"), Some("2009-07-30 04:17:52".into()));
-        assert_eq!(ts("2009-07-30T04:17:52.5"), Some("2009-07-30 04:17:52.500".into()));
+        assert_eq!(
+            ts("2009-07-30 04:17:52"),
+            Some("2009-07-30 04:17:52".into())
+        );
+        assert_eq!(
+            ts("2009-07-30T04:17:52.5"),
+            Some("2009-07-30 04:17:52.500".into())
+        );
         assert_eq!(
             ts("2009-07-30 04:17:52.123456789"),
             Some("2009-07-30 04:17:52.123456789".into())

@@ -49,7 +49,10 @@ fn coerce_one(name: &str, types: &[DataType]) -> Result<Vec<DataType>> {
 
 fn coerce_next_day(name: &str, types: &[DataType]) -> Result<Vec<DataType>> {
     if !is_string_or_null(&types[1]) {
-        return Err(hive_arg_error(name, "argument 2 (day_of_week) must be a string"));
+        return Err(hive_arg_error(
+            name,
+            "argument 2 (day_of_week) must be a string",
+        ));
     }
     Ok(vec![coerce_temporal(name, 1, &types[0])?, DataType::Utf8])
 }

@@ -58,5 +58,8 @@ pub(crate) fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         floor::functions(),
         current::functions(),
         epoch_milli::functions(),
-    ].into_iter().flatten().collect()
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }

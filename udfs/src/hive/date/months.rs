@@ -7,9 +7,7 @@
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, StringArray,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::common::Result;
@@ -50,12 +48,18 @@ fn coerce_add_months(name: &str, types: &[DataType]) -> Result<Vec<DataType>> {
     } else {
         return Err(hive_arg_error(
             name,
-            format!("argument 2 must be a number, got {}", super::hive_type(&types[1])),
+            format!(
+                "argument 2 must be a number, got {}",
+                super::hive_type(&types[1])
+            ),
         ));
     }
     if let Some(t) = types.get(2) {
         if !is_string_or_null(t) {
-            return Err(hive_arg_error(name, "argument 3 (the output format) must be a string"));
+            return Err(hive_arg_error(
+                name,
+                "argument 3 (the output format) must be a string",
+            ));
         }
         out.push(DataType::Utf8);
     }
@@ -148,7 +152,10 @@ fn coerce_months_between(name: &str, types: &[DataType]) -> Result<Vec<DataType>
     ];
     if let Some(t) = types.get(2) {
         if !matches!(t, DataType::Boolean | DataType::Null) {
-            return Err(hive_arg_error(name, "argument 3 (roundOff) must be a boolean"));
+            return Err(hive_arg_error(
+                name,
+                "argument 3 (roundOff) must be a boolean",
+            ));
         }
         out.push(DataType::Boolean);
     }

@@ -238,7 +238,14 @@ fn format_field(c: char, n: usize, t: &NaiveDateTime) -> String {
         'H' => padded(t.hour() as i64, n),
         'k' => padded(i64::from(if t.hour() == 0 { 24 } else { t.hour() }), n),
         'K' => padded((t.hour() % 12) as i64, n),
-        'h' => padded(i64::from(if t.hour() % 12 == 0 { 12 } else { t.hour() % 12 }), n),
+        'h' => padded(
+            i64::from(if t.hour() % 12 == 0 {
+                12
+            } else {
+                t.hour() % 12
+            }),
+            n,
+        ),
         'm' => padded(t.minute() as i64, n),
         's' => padded(t.second() as i64, n),
         'S' => padded((t.nanosecond() / 1_000_000).min(999) as i64, n),
@@ -473,7 +480,8 @@ mod tests {
     use super::*;
 
     fn at(s: &str) -> NaiveDateTime {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").unwrap_or_else(|e| unreachable!("{e}"))
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+            .unwrap_or_else(|e| unreachable!("{e}"))
     }
 
     fn fmt(pattern: &str, t: &str) -> String {
@@ -495,8 +503,14 @@ mod tests {
         assert_eq!(fmt("y yy yyy yyyyy", t), "2015 15 2015 02015");
         assert_eq!(fmt("G YYYY M MMM MMMM L", t), "AD 2015 4 Apr April 4");
         assert_eq!(fmt("w W D d F E EEEE u", t), "15 2 98 8 2 Wed Wednesday 3");
-        assert_eq!(fmt("a H k K h m s S SSS", t), "AM 10 10 10 10 30 45 123 123");
-        assert_eq!(fmt("z zzzz Z X", t), "UTC Coordinated Universal Time +0000 Z");
+        assert_eq!(
+            fmt("a H k K h m s S SSS", t),
+            "AM 10 10 10 10 30 45 123 123"
+        );
+        assert_eq!(
+            fmt("z zzzz Z X", t),
+            "UTC Coordinated Universal Time +0000 Z"
+        );
         assert_eq!(fmt("H k K h a", "2015-04-08 00:05:06"), "0 24 0 12 AM");
         assert_eq!(fmt("H k K h a", "2015-04-08 12:05:06"), "12 12 0 12 PM");
         assert_eq!(fmt("SSSS", "2015-04-08 10:30:45.5"), "0500");
@@ -567,10 +581,7 @@ mod tests {
             parse("yyyy-MM-dd HH:mm:ss.SSS", "2009-03-20 11:30:01.5"),
             Some(at("2009-03-20 11:30:01.005"))
         );
-        assert_eq!(
-            parse("'day' d", "day 5"),
-            Some(at("1970-01-05 00:00:00"))
-        );
+        assert_eq!(parse("'day' d", "day 5"), Some(at("1970-01-05 00:00:00")));
         assert_eq!(parse("yyyy-MM-dd", "2009/03/20"), None);
         assert_eq!(parse("yyyy-MM-dd", "x"), None);
         assert_eq!(parse("yyyy-MM-dd HH:mm:ss", "2009-03-20"), None);

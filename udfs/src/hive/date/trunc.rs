@@ -87,7 +87,10 @@ fn coerce(name: &str, types: &[DataType]) -> Result<Vec<DataType>> {
         let mut out = vec![number];
         if let Some(scale) = types.get(1) {
             if !(scale.is_integer() || scale == &DataType::Null) {
-                return Err(hive_arg_error(name, "the scale (argument 2) must be an integer"));
+                return Err(hive_arg_error(
+                    name,
+                    "the scale (argument 2) must be an integer",
+                ));
             }
             out.push(DataType::Int64);
         }
@@ -101,7 +104,10 @@ fn coerce(name: &str, types: &[DataType]) -> Result<Vec<DataType>> {
         ));
     }
     if !is_string_or_null(&types[1]) {
-        return Err(hive_arg_error(name, "the format (argument 2) must be a string"));
+        return Err(hive_arg_error(
+            name,
+            "the format (argument 2) must be a string",
+        ));
     }
     Ok(vec![coerce_temporal(name, 1, first)?, DataType::Utf8])
 }
@@ -156,9 +162,7 @@ fn kernel(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
             let out: StringArray = days
                 .iter()
                 .zip(formats.iter())
-                .map(|(d, f)| {
-                    truncate_date((*d)?, f?).map(|d| d.format("%Y-%m-%d").to_string())
-                })
+                .map(|(d, f)| truncate_date((*d)?, f?).map(|d| d.format("%Y-%m-%d").to_string()))
                 .collect();
             Ok(Arc::new(out))
         }
@@ -208,7 +212,10 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2015, 10, 27).unwrap_or_default();
         assert_eq!(truncate_date(d, "YY"), NaiveDate::from_ymd_opt(2015, 1, 1));
         assert_eq!(truncate_date(d, "Q"), NaiveDate::from_ymd_opt(2015, 10, 1));
-        assert_eq!(truncate_date(d, "MON"), NaiveDate::from_ymd_opt(2015, 10, 1));
+        assert_eq!(
+            truncate_date(d, "MON"),
+            NaiveDate::from_ymd_opt(2015, 10, 1)
+        );
         assert_eq!(truncate_date(d, "DD"), None);
     }
 }

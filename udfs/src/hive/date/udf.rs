@@ -90,7 +90,12 @@ impl DateFunc {
             coerce,
             returns,
             kernel,
-            doc: hive_doc(DOC_SECTION_DATETIME, doc.description, doc.syntax, doc.example),
+            doc: hive_doc(
+                DOC_SECTION_DATETIME,
+                doc.description,
+                doc.syntax,
+                doc.example,
+            ),
         }
     }
 
@@ -136,7 +141,10 @@ impl ScalarUDFImpl for DateFunc {
             };
             return Err(hive_arg_error(
                 self.name,
-                format!("takes {expected} arguments ({}), got {n}", self.doc.syntax_example),
+                format!(
+                    "takes {expected} arguments ({}), got {n}",
+                    self.doc.syntax_example
+                ),
             ));
         }
         (self.coerce)(self.name, arg_types)

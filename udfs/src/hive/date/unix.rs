@@ -60,7 +60,10 @@ fn coerce_to_unix(name: &str, types: &[DataType]) -> Result<Vec<DataType>> {
     }
     if let Some(t) = types.get(1) {
         if !is_string_or_null(t) {
-            return Err(hive_arg_error(name, "the pattern (argument 2) must be a string"));
+            return Err(hive_arg_error(
+                name,
+                "the pattern (argument 2) must be a string",
+            ));
         }
         out.push(DataType::Utf8);
     }
@@ -116,7 +119,10 @@ fn coerce_from_unixtime(name: &str, types: &[DataType]) -> Result<Vec<DataType>>
     let mut out = vec![DataType::Int64];
     if let Some(t) = types.get(1) {
         if !is_string_or_null(t) {
-            return Err(hive_arg_error(name, "the pattern (argument 2) must be a string"));
+            return Err(hive_arg_error(
+                name,
+                "the pattern (argument 2) must be a string",
+            ));
         }
         out.push(DataType::Utf8);
     }

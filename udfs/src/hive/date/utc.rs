@@ -69,7 +69,12 @@ fn custom_offset(id: &str) -> Option<i32> {
         None if rest.len() == 4 => (&rest[..2], &rest[2..]),
         None => return None,
     };
-    if !hours.bytes().chain(minutes.bytes()).all(|b| b.is_ascii_digit()) || hours.is_empty() {
+    if !hours
+        .bytes()
+        .chain(minutes.bytes())
+        .all(|b| b.is_ascii_digit())
+        || hours.is_empty()
+    {
         return None;
     }
     let (h, m): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
@@ -124,12 +129,18 @@ fn to_utc(t: NaiveDateTime, zone: Zone) -> NaiveDateTime {
 
 fn coerce(name: &str, types: &[DataType]) -> Result<Vec<DataType>> {
     if !is_string_or_null(&types[1]) {
-        return Err(hive_arg_error(name, "the time zone (argument 2) must be a string"));
+        return Err(hive_arg_error(
+            name,
+            "the time zone (argument 2) must be a string",
+        ));
     }
     Ok(vec![coerce_temporal(name, 1, &types[0])?, DataType::Utf8])
 }
 
-fn kernel(arrays: &[ArrayRef], convert: fn(NaiveDateTime, Zone) -> NaiveDateTime) -> Result<ArrayRef> {
+fn kernel(
+    arrays: &[ArrayRef],
+    convert: fn(NaiveDateTime, Zone) -> NaiveDateTime,
+) -> Result<ArrayRef> {
     let times = timestamps(&arrays[0])?;
     let zones = arrays[1].as_string::<i32>();
     let mut last: Option<(String, Zone)> = None;
