@@ -1,7 +1,7 @@
 //! `version()`, `current_user()` and `logged_in_user()`: facts about the running Apiary.
 //!
-//! The user is the operating-system user that runs Apiary (`$USER`, else `$LOGNAME`), as the
-//! Hive CLI reports its OS user; a Flight SQL client sees the server process's user, not the
+//! The user is the operating-system user that runs Apiary (`$USER`, else `$LOGNAME`, else the
+//! `/etc/passwd` name of the process's uid), as the Hive CLI reports its OS user; a Flight SQL client sees the server process's user, not the
 //! name it authenticated with (Apiary has no per-user sessions).
 
 use std::sync::LazyLock;
@@ -54,12 +54,31 @@ impl SessionInfoFunc {
     }
 }
 
-/// The OS user running Apiary, if the environment names one.
+/// The OS user running Apiary: `$USER`, `$LOGNAME`, or the passwd name of the process's uid.
 fn os_user() -> Option<String> {
     ["USER", "LOGNAME"]
         .iter()
         .filter_map(|v| std::env::var(v).ok())
         .find(|u| !u.is_empty())
+        .or_else(passwd_user)
+}
+
+/// The `/etc/passwd` name of the uid that owns this process (`/proc/self`).
+#[cfg(target_os = "linux")]
+fn passwd_user() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_owned())
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn passwd_user() -> Option<String> {
+    None
 }
 
 static VERSION_DOC: LazyLock<Documentation> = LazyLock::new(|| {
@@ -74,8 +93,8 @@ static VERSION_DOC: LazyLock<Documentation> = LazyLock::new(|| {
 static CURRENT_USER_DOC: LazyLock<Documentation> = LazyLock::new(|| {
     hive_doc(
         DOC_SECTION_OTHER,
-        "Returns the current user name: the operating-system user running Apiary ($USER); \
-         NULL if the environment names none.",
+        "Returns the current user name: the operating-system user running Apiary ($USER, \
+         else the passwd name of its uid).",
         "current_user()",
         "SELECT current_user();",
     )
