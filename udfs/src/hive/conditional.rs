@@ -1,4 +1,6 @@
-//! Hive's conditional functions: `if`, `nvl`, `isnull`, `isnotnull`.
+//! Hive's conditional functions: `if`, `nvl`, `isnull`, `isnotnull`, `assert_true`, `istrue`,
+//! `isfalse`, `isnottrue`, `isnotfalse`. (`coalesce`, `nullif` are DataFusion's, which answer as
+//! Hive's; `CASE`, `IN`, `BETWEEN` are syntax.)
 //!
 //! Hive evaluates only the branch it returns (`if(x = 0, 0, 1 / x)` never divides by zero),
 //! so `if` and `nvl` simplify to `CASE` expressions, which DataFusion evaluates lazily; the
@@ -334,6 +336,232 @@ impl ScalarUDFImpl for NullTestFunc {
             &ISNULL_DOC
         })
     }
+}
+
+/// Which `IS [NOT] TRUE/FALSE` test a [`TruthTestFunc`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Truth {
+    IsTrue,
+    IsFalse,
+    IsNotTrue,
+    IsNotFalse,
+}
+
+/// `istrue(a)`, `isfalse(a)`, `isnottrue(a)`, `isnotfalse(a)` (Hive 3): `a IS [NOT] TRUE/FALSE`
+/// as functions; never NULL. Numbers count as booleans (non-zero is true), as Hive converts
+/// them.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct TruthTestFunc {
+    truth: Truth,
+    signature: Signature,
+}
+
+impl TruthTestFunc {
+    fn new(truth: Truth) -> Self {
+        Self {
+            truth,
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+static ISTRUE_DOC: LazyLock<Documentation> = LazyLock::new(|| {
+    hive_doc(
+        DOC_SECTION_CONDITIONAL,
+        "Returns true if a is TRUE and false otherwise (NULL too).",
+        "istrue(a)",
+        "SELECT istrue(1 < 2), istrue(NULL);\n-- true, false",
+    )
+});
+
+static ISFALSE_DOC: LazyLock<Documentation> = LazyLock::new(|| {
+    hive_doc(
+        DOC_SECTION_CONDITIONAL,
+        "Returns true if a is FALSE and false otherwise (NULL too).",
+        "isfalse(a)",
+        "SELECT isfalse(1 > 2), isfalse(NULL);\n-- true, false",
+    )
+});
+
+static ISNOTTRUE_DOC: LazyLock<Documentation> = LazyLock::new(|| {
+    hive_doc(
+        DOC_SECTION_CONDITIONAL,
+        "Returns true if a is FALSE or NULL and false otherwise.",
+        "isnottrue(a)",
+        "SELECT isnottrue(1 > 2), isnottrue(NULL);\n-- true, true",
+    )
+});
+
+static ISNOTFALSE_DOC: LazyLock<Documentation> = LazyLock::new(|| {
+    hive_doc(
+        DOC_SECTION_CONDITIONAL,
+        "Returns true if a is TRUE or NULL and false otherwise.",
+        "isnotfalse(a)",
+        "SELECT isnotfalse(1 < 2), isnotfalse(NULL);\n-- true, true",
+    )
+});
+
+/// The boolean type a condition is taken as: booleans, NULL and numbers (non-zero is true).
+fn condition_type(name: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+    match arg_types {
+        [t] if matches!(t, DataType::Boolean | DataType::Null) || t.is_numeric() => {
+            Ok(vec![DataType::Boolean])
+        }
+        [t] => Err(hive_arg_error(
+            name,
+            format!("the argument must be a boolean, got {t}"),
+        )),
+        _ => Err(hive_arg_error(
+            name,
+            format!("takes 1 argument, got {}", arg_types.len()),
+        )),
+    }
+}
+
+impl ScalarUDFImpl for TruthTestFunc {
+    fn name(&self) -> &str {
+        match self.truth {
+            Truth::IsTrue => "istrue",
+            Truth::IsFalse => "isfalse",
+            Truth::IsNotTrue => "isnottrue",
+            Truth::IsNotFalse => "isnotfalse",
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        condition_type(self.name(), arg_types)
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn return_field_from_args(&self, _args: ReturnFieldArgs) -> Result<FieldRef> {
+        Ok(Arc::new(Field::new(self.name(), DataType::Boolean, false)))
+    }
+
+    fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        let Ok([value]) = <[Expr; 1]>::try_from(args) else {
+            return exec_err!("{}: takes 1 argument", self.name());
+        };
+        Ok(ExprSimplifyResult::Simplified(match self.truth {
+            Truth::IsTrue => value.is_true(),
+            Truth::IsFalse => value.is_false(),
+            Truth::IsNotTrue => value.is_not_true(),
+            Truth::IsNotFalse => value.is_not_false(),
+        }))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let truth = self.truth;
+        evaluate_rowwise(&args.args, |columns| {
+            let [value] = columns else {
+                return exec_err!("istrue: takes 1 argument");
+            };
+            let value = datafusion::arrow::compute::cast(value, &DataType::Boolean)?;
+            let value = value.as_boolean();
+            let out: BooleanArray = (0..value.len())
+                .map(|i| {
+                    let v = (!value.is_null(i)).then(|| value.value(i));
+                    Some(match truth {
+                        Truth::IsTrue => v == Some(true),
+                        Truth::IsFalse => v == Some(false),
+                        Truth::IsNotTrue => v != Some(true),
+                        Truth::IsNotFalse => v != Some(false),
+                    })
+                })
+                .collect();
+            Ok(Arc::new(out) as ArrayRef)
+        })
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(match self.truth {
+            Truth::IsTrue => &ISTRUE_DOC,
+            Truth::IsFalse => &ISFALSE_DOC,
+            Truth::IsNotTrue => &ISNOTTRUE_DOC,
+            Truth::IsNotFalse => &ISNOTFALSE_DOC,
+        })
+    }
+}
+
+/// `assert_true(condition)`: NULL when the condition is true; otherwise (false or NULL) the
+/// query fails with Hive's message `ASSERT_TRUE(): assertion failed.`
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct AssertTrueFunc {
+    signature: Signature,
+}
+
+impl Default for AssertTrueFunc {
+    fn default() -> Self {
+        Self {
+            signature: Signature::user_defined(Volatility::Volatile),
+        }
+    }
+}
+
+static ASSERT_TRUE_DOC: LazyLock<Documentation> = LazyLock::new(|| {
+    hive_doc(
+        DOC_SECTION_CONDITIONAL,
+        "Throws an exception if condition is not true (false or NULL); otherwise returns NULL.",
+        "assert_true(condition)",
+        "SELECT assert_true(x >= 0) FROM src LIMIT 1;\n-- NULL",
+    )
+});
+
+impl ScalarUDFImpl for AssertTrueFunc {
+    fn name(&self) -> &str {
+        "assert_true"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        condition_type(self.name(), arg_types)
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Null)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        evaluate_rowwise(&args.args, |columns| {
+            let [condition] = columns else {
+                return exec_err!("assert_true: takes 1 argument");
+            };
+            let condition = datafusion::arrow::compute::cast(condition, &DataType::Boolean)?;
+            let condition = condition.as_boolean();
+            if condition.null_count() > 0 || condition.false_count() > 0 {
+                return exec_err!("ASSERT_TRUE(): assertion failed.");
+            }
+            Ok(datafusion::arrow::array::new_null_array(
+                &DataType::Null,
+                condition.len(),
+            ))
+        })
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(&ASSERT_TRUE_DOC)
+    }
+}
+
+/// The conditional functions added with Hive's function families.
+pub(crate) fn scalar_functions() -> Vec<Arc<datafusion::logical_expr::ScalarUDF>> {
+    use datafusion::logical_expr::ScalarUDF;
+    vec![
+        Arc::new(ScalarUDF::from(AssertTrueFunc::default())),
+        Arc::new(ScalarUDF::from(TruthTestFunc::new(Truth::IsTrue))),
+        Arc::new(ScalarUDF::from(TruthTestFunc::new(Truth::IsFalse))),
+        Arc::new(ScalarUDF::from(TruthTestFunc::new(Truth::IsNotTrue))),
+        Arc::new(ScalarUDF::from(TruthTestFunc::new(Truth::IsNotFalse))),
+    ]
 }
 
 #[cfg(test)]

@@ -80,6 +80,7 @@ pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
         string::scalar_functions(),
         masking::scalar_functions(),
         misc::scalar_functions(),
+        conditional::scalar_functions(),
         math::scalar_functions(),
         conversion::scalar_functions(),
         collection::scalar_functions(),

@@ -13,7 +13,8 @@ use std::sync::{Arc, LazyLock};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility,
 };
 
 /// A family of Hive functions, as Hive's language manual groups them.
@@ -212,7 +213,12 @@ pub(crate) fn refused_functions() -> Vec<Arc<ScalarUDF>> {
             Arc::new(ScalarUDF::from(RefusedFunc {
                 name: f.name,
                 reason: f.note,
-                signature: Signature::variadic_any(Volatility::Volatile),
+                // Any arguments, none included (`current_groups()`), so that every call reaches
+                // the refusal.
+                signature: Signature::one_of(
+                    vec![TypeSignature::Nullary, TypeSignature::VariadicAny],
+                    Volatility::Volatile,
+                ),
             }))
         })
         .collect()
