@@ -69,7 +69,7 @@ pub(crate) fn functions() -> Vec<Arc<ScalarUDF>> {
             let syntax = format!("{name}(param)");
             let example = format!("SELECT {name}(CAST('2009-07-30 12:58:59' AS TIMESTAMP))");
             DateFunc::new(
-                *name,
+                name,
                 (1, 1),
                 coerce_one,
                 |_| Ok(DataType::Timestamp(TimeUnit::Nanosecond, None)),

@@ -239,7 +239,7 @@ fn format_field(c: char, n: usize, t: &NaiveDateTime) -> String {
         'k' => padded(i64::from(if t.hour() == 0 { 24 } else { t.hour() }), n),
         'K' => padded((t.hour() % 12) as i64, n),
         'h' => padded(
-            i64::from(if t.hour() % 12 == 0 {
+            i64::from(if t.hour().is_multiple_of(12) {
                 12
             } else {
                 t.hour() % 12
