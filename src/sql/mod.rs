@@ -3,6 +3,7 @@
 pub mod command;
 pub(crate) mod cursor;
 pub mod dialect;
+pub mod grouping;
 pub mod hive_statements;
 pub mod hive_types;
 pub mod lateral;
@@ -11,6 +12,7 @@ pub mod nesting;
 pub mod params;
 pub mod parse;
 pub mod rewrite;
+pub mod skip_nulls;
 pub mod split;
 pub mod vars;
 
