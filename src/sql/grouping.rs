@@ -65,7 +65,11 @@ fn rewrite_select(select: &mut Select) -> Result<Option<Vec<Expr>>> {
             let keys = exprs.clone();
             let modifiers = std::mem::take(modifiers);
             let grouped = match modifiers.as_slice() {
-                [] => exprs.iter().cloned().map(function_call_to_grouping).collect(),
+                [] => exprs
+                    .iter()
+                    .cloned()
+                    .map(function_call_to_grouping)
+                    .collect(),
                 [GroupByWithModifier::Rollup] => vec![Expr::Rollup(singletons(exprs))],
                 [GroupByWithModifier::Cube] => vec![Expr::Cube(singletons(exprs))],
                 [GroupByWithModifier::GroupingSets(Expr::GroupingSets(sets))] => {
@@ -256,7 +260,10 @@ mod tests {
             "SELECT a FROM t GROUP BY a WITH ROLLUP WITH CUBE",
             "SELECT a FROM t GROUP BY ALL WITH ROLLUP",
         ] {
-            let err = rewritten(sql).err().map(|e| e.to_string()).unwrap_or_default();
+            let err = rewritten(sql)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(err.contains("is not supported"), "{sql}: {err}");
         }
     }

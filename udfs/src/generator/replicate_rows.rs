@@ -124,7 +124,13 @@ mod tests {
     #[test]
     fn repeats_each_row_n_times_in_bounded_chunks() {
         let args: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from(vec![Some(3), None, Some(0), Some(-1), Some(2)])),
+            Arc::new(Int64Array::from(vec![
+                Some(3),
+                None,
+                Some(0),
+                Some(-1),
+                Some(2),
+            ])),
             Arc::new(StringArray::from(vec!["a", "b", "c", "d", "e"])),
         ];
         let mut cursor = GenerateCursor::default();

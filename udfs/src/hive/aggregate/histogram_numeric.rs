@@ -146,10 +146,7 @@ impl Accumulator for HistogramAccumulator {
             None,
         )?;
         let list = ListArray::try_new(
-            Arc::new(Field::new_list_field(
-                DataType::Struct(bin_fields()),
-                true,
-            )),
+            Arc::new(Field::new_list_field(DataType::Struct(bin_fields()), true)),
             OffsetBuffer::from_lengths([structs.len()]),
             Arc::new(structs),
             None,

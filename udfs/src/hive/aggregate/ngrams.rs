@@ -179,7 +179,10 @@ impl AggregateUDFImpl for NGramsFunc {
             } else {
                 return Err(hive_arg_error(
                     name,
-                    format!("only integers are accepted but {t} was passed as parameter {}", i + 1),
+                    format!(
+                        "only integers are accepted but {t} was passed as parameter {}",
+                        i + 1
+                    ),
                 ));
             }
         }
@@ -429,7 +432,11 @@ impl Accumulator for NGramsAccumulator {
         if top.is_empty() {
             return ScalarValue::try_from(&result_type());
         }
-        let words = StringArray::from_iter_values(top.iter().flat_map(|(g, _)| g.iter()));
+        let words: Vec<&str> = top
+            .iter()
+            .flat_map(|(g, _)| g.iter().map(String::as_str))
+            .collect();
+        let words = StringArray::from(words);
         let ngrams = ListArray::try_new(
             Arc::new(Field::new_list_field(DataType::Utf8, true)),
             OffsetBuffer::from_lengths(top.iter().map(|(g, _)| g.len())),
@@ -443,7 +450,10 @@ impl Accumulator for NGramsAccumulator {
             None,
         )?;
         let list = ListArray::try_new(
-            Arc::new(Field::new_list_field(DataType::Struct(struct_fields()), true)),
+            Arc::new(Field::new_list_field(
+                DataType::Struct(struct_fields()),
+                true,
+            )),
             OffsetBuffer::from_lengths([structs.len()]),
             Arc::new(structs),
             None,

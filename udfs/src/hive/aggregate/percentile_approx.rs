@@ -70,13 +70,20 @@ pub(crate) fn check_numeric(name: &str, data_type: &DataType) -> Result<()> {
 }
 
 /// A constant integer argument (the number of bins), at least `min`.
-pub(crate) fn bins_arg(name: &str, args: &AccumulatorArgs, index: usize, min: i64) -> Result<usize> {
+pub(crate) fn bins_arg(
+    name: &str,
+    args: &AccumulatorArgs,
+    index: usize,
+    min: i64,
+) -> Result<usize> {
     let value = constant_arg(name, args.exprs, index)?;
     match value.cast_to(&DataType::Int64) {
         Ok(ScalarValue::Int64(Some(n))) if n >= min => Ok(usize::try_from(n).unwrap_or(0)),
         _ => Err(hive_arg_error(
             name,
-            format!("the number of histogram bins must be an integer of at least {min}, got {value}"),
+            format!(
+                "the number of histogram bins must be an integer of at least {min}, got {value}"
+            ),
         )),
     }
 }

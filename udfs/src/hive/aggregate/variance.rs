@@ -187,15 +187,18 @@ impl AggregateUDFImpl for VarianceFunc {
 
 /// Hive's running state: the count, the sum and n times the population variance.
 #[derive(Debug, Default, Clone, Copy)]
-struct Moments {
-    count: i64,
-    sum: f64,
-    variance: f64,
+pub(crate) struct Moments {
+    /// The number of values.
+    pub(crate) count: i64,
+    /// Their sum.
+    pub(crate) sum: f64,
+    /// n times their population variance.
+    pub(crate) variance: f64,
 }
 
 impl Moments {
     /// Hive's `iterate`.
-    fn add(&mut self, v: f64) {
+    pub(crate) fn add(&mut self, v: f64) {
         self.count += 1;
         self.sum += v;
         if self.count > 1 {
@@ -206,7 +209,7 @@ impl Moments {
     }
 
     /// Hive's `merge`.
-    fn merge(&mut self, other: Moments) {
+    pub(crate) fn merge(&mut self, other: Moments) {
         if other.count == 0 {
             return;
         }
