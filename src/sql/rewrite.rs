@@ -70,6 +70,9 @@ impl VisitorMut for Rewriter<'_> {
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Self::Break> {
         hive_sort_clauses(query);
+        if let Err(e) = super::grouping::rewrite_hive_grouping(query) {
+            return ControlFlow::Break(e);
+        }
         match self.rewrite_set_expr(query.body.as_mut()) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => ControlFlow::Break(e),
@@ -78,6 +81,7 @@ impl VisitorMut for Rewriter<'_> {
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
         hive_field_access(expr);
+        super::skip_nulls::hive_skip_nulls(expr);
         // Hive's `map()` is an empty map; DataFusion's planner refuses `map` without
         // arguments before any hook runs, so call the Hive planner's `make_map()` instead.
         if let Expr::Function(f) = expr

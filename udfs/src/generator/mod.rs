@@ -8,6 +8,7 @@ mod explode;
 mod inline;
 mod json_tuple;
 pub(crate) mod parse_url_tuple;
+mod replicate_rows;
 mod stack;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ pub use explode::{Explode, PosExplode};
 pub use inline::Inline;
 pub use json_tuple::JsonTuple;
 pub use parse_url_tuple::ParseUrlTuple;
+pub use replicate_rows::ReplicateRows;
 pub use stack::Stack;
 
 /// What the planner knows about one argument of a generator call.
@@ -103,6 +105,7 @@ pub fn all_generators() -> Vec<Arc<dyn Generator>> {
         Arc::new(Stack),
         Arc::new(JsonTuple),
         Arc::new(ParseUrlTuple),
+        Arc::new(ReplicateRows),
     ];
     generators.extend(crate::position::all_generators());
     generators
