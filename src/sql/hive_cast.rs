@@ -1,4 +1,4 @@
-//! Hive's `CAST`: an explicit `CAST(x AS t)` (or `x::t`) becomes `hive_cast(x, CAST(NULL AS t))`
+//! Hive's `CAST`: an explicit `CAST(x AS t)` (or `x::t`) becomes `hive_cast(x, CAST(NULL AS t), 't')`
 //! — Hive's conversion (NULL for what does not convert, integer wrap-around, seconds for
 //! timestamps, `TRUE`/`FALSE`, ...), the NULL carrying the target type — and
 //! `CAST(x AS VARCHAR(n))` / `CAST(x AS CHAR(n))` become `varchar(x, n)` / `char(x, n)`, which
@@ -41,6 +41,9 @@ pub fn rewrite_cast(expr: &mut Expr) {
                     array: false,
                     format: None,
                 },
+                // Names the target type in the expression's name, which a CAST's NULL does
+                // not: `CAST(x AS INT), CAST(x AS BIGINT)` stay two distinct columns.
+                Expr::value(Value::SingleQuotedString(data_type.to_string())),
             ],
         ),
     };

@@ -1,5 +1,6 @@
-//! `hive_cast(x, typed_null)`: x converted to the type of its second argument as Hive's `CAST`
-//! converts (see [`super::cast`]); what an explicit `CAST(x AS t)` is rewritten into.
+//! `hive_cast(x, typed_null[, type_name])`: x converted to the type of its second argument as
+//! Hive's `CAST` converts (see [`super::cast`]); what an explicit `CAST(x AS t)` is rewritten
+//! into. The type's name, when given, only names the expression.
 
 use std::sync::{Arc, LazyLock};
 
@@ -8,7 +9,7 @@ use datafusion::common::Result;
 use datafusion::logical_expr::scalar_doc_sections::DOC_SECTION_OTHER;
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
-    Volatility,
+    TypeSignature, Volatility,
 };
 
 use super::super::{evaluate_on_first, hive_arg_error, hive_doc};
@@ -26,7 +27,10 @@ pub(super) struct HiveCastFunc {
 impl Default for HiveCastFunc {
     fn default() -> Self {
         Self {
-            signature: Signature::any(2, Volatility::Immutable),
+            signature: Signature::one_of(
+                vec![TypeSignature::Any(2), TypeSignature::Any(3)],
+                Volatility::Immutable,
+            ),
         }
     }
 }
@@ -58,7 +62,7 @@ impl ScalarUDFImpl for HiveCastFunc {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let [_, target] = args.arg_fields else {
+        let [_, target, ..] = args.arg_fields else {
             return Err(hive_arg_error(
                 HIVE_CAST,
                 "takes 2 arguments (x, typed_null)",

@@ -17,6 +17,7 @@ mod rand;
 mod round;
 mod shift;
 mod sign;
+mod spark_wrapped;
 mod unary_double;
 mod unary_minus;
 mod width_bucket;
@@ -52,18 +53,10 @@ pub(crate) fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(unary_minus::SignedFunc::positive())),
         Arc::new(ScalarUDF::from(unary_minus::SignedFunc::negative())),
         Arc::new(ScalarUDF::from(width_bucket::WidthBucketFunc::default())),
-        // Spark's `bin`, `hex` and `unhex` answer as Hive's (two's complement of a bigint,
-        // upper-case hex of a string's bytes, NULL for a non-hex digit).
-        Arc::new(ScalarUDF::from(
-            datafusion_spark::function::math::bin::SparkBin::new(),
-        )),
-        Arc::new(ScalarUDF::from(
-            datafusion_spark::function::math::hex::SparkHex::new(),
-        )),
-        Arc::new(ScalarUDF::from(
-            datafusion_spark::function::math::unhex::SparkUnhex::new(),
-        )),
     ];
+    // Spark's `bin`, `hex` and `unhex` answer as Hive's (two's complement of a bigint,
+    // upper-case hex of a string's bytes, NULL for a non-hex digit).
+    out.extend(spark_wrapped::all());
     out.extend(unary_double::all());
     out.extend(shift::all());
     out

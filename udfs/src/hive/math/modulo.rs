@@ -64,13 +64,13 @@ fn common_type(a: &DataType, b: &DataType) -> DataType {
     if a.is_integer() && b.is_integer() {
         return DataType::Int64;
     }
-    if matches!(a, DataType::Decimal128(..)) || matches!(b, DataType::Decimal128(..)) {
-        if let Ok((l, r)) = BinaryTypeCoercer::new(&a, &Operator::Modulo, &b).get_input_types()
-            && l == r
-            && matches!(l, DataType::Decimal128(..))
-        {
-            return l;
-        }
+    let decimal = matches!(a, DataType::Decimal128(..)) || matches!(b, DataType::Decimal128(..));
+    if decimal
+        && let Ok((l, r)) = BinaryTypeCoercer::new(&a, &Operator::Modulo, &b).get_input_types()
+        && l == r
+        && matches!(l, DataType::Decimal128(..))
+    {
+        return l;
     }
     DataType::Float64
 }
