@@ -6,6 +6,7 @@ pub(crate) mod cursor;
 pub mod dialect;
 pub mod field_access;
 pub mod grouping;
+pub mod hive_cast;
 pub mod hive_statements;
 pub mod hive_types;
 pub mod lateral;

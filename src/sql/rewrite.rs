@@ -82,6 +82,7 @@ impl VisitorMut for Rewriter<'_> {
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
         hive_field_access(expr);
         super::skip_nulls::hive_skip_nulls(expr);
+        super::hive_cast::rewrite_cast(expr);
         // Hive's `map()` is an empty map; DataFusion's planner refuses `map` without
         // arguments before any hook runs, so call the Hive planner's `make_map()` instead.
         if let Expr::Function(f) = expr
