@@ -190,7 +190,15 @@ impl ScalarUDFImpl for RoundFunc {
         };
         match arg_types.len() {
             1 => Ok(vec![x]),
-            2 => Ok(vec![x, DataType::Int32]),
+            // An integer `d` keeps its type: a cast would hide the literal from
+            // `return_field_from_args`, which needs its value for a decimal's scale.
+            2 => Ok(vec![
+                x,
+                match &arg_types[1] {
+                    t if t.is_integer() => t.clone(),
+                    _ => DataType::Int32,
+                },
+            ]),
             _ => Err(hive_arg_error(
                 self.name(),
                 "takes 1 or 2 arguments (x[, d])",
