@@ -56,13 +56,8 @@ fn split_sentences(text: &str) -> Vec<&str> {
             j += 1;
         }
         let end = chars.get(j).map_or(text.len(), |(b, _)| *b);
-        let breaks = if j >= chars.len() {
-            true
-        } else if !all_periods {
-            true
-        } else {
-            j > spaces_start && !chars[j].1.is_lowercase()
-        };
+        let breaks =
+            j >= chars.len() || !all_periods || (j > spaces_start && !chars[j].1.is_lowercase());
         if breaks {
             out.push(&text[start..end]);
             start = end;
