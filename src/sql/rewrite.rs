@@ -91,24 +91,52 @@ impl VisitorMut for Rewriter<'_> {
         {
             f.name = ObjectName::from(vec![ident("make_map")]);
         }
-        // `a [NOT] RLIKE|REGEXP p` → `[NOT] regexp_like(a, p)` (Java's find(): a partial match).
-        if let Expr::RLike {
-            negated,
-            expr: subject,
-            pattern,
-            ..
-        } = expr
-        {
+        // `a [NOT] RLIKE|REGEXP p` → `[NOT] rlike(a, p)` (Hive's: Java's find(), a partial
+        // match); `a [NOT] LIKE p` → `[NOT] like(a, p)` (Hive's LIKE, whose `_` and `%` do not
+        // match line terminators); `a [NOT] LIKE ANY (p1, ...)` → `[NOT] likeany(a, p1, ...)`.
+        let rewritten = match expr {
+            Expr::RLike {
+                negated,
+                expr: subject,
+                pattern,
+                ..
+            } => Some((
+                *negated,
+                "rlike",
+                vec![subject.as_ref().clone(), pattern.as_ref().clone()],
+            )),
+            Expr::Like {
+                negated,
+                any,
+                expr: subject,
+                pattern,
+                escape_char: None,
+            } => {
+                let mut args = vec![subject.as_ref().clone()];
+                if *any {
+                    match pattern.as_ref() {
+                        Expr::Tuple(patterns) => args.extend(patterns.iter().cloned()),
+                        Expr::Nested(p) => args.push(p.as_ref().clone()),
+                        other => args.push(other.clone()),
+                    }
+                } else {
+                    args.push(pattern.as_ref().clone());
+                }
+                Some((*negated, if *any { "likeany" } else { "like" }, args))
+            }
+            _ => None,
+        };
+        if let Some((negated, name, args)) = rewritten {
             let call = Expr::Function(Function {
-                name: ObjectName::from(vec![ident("regexp_like")]),
+                name: ObjectName::from(vec![ident(name)]),
                 uses_odbc_syntax: false,
                 parameters: FunctionArguments::None,
                 args: FunctionArguments::List(FunctionArgumentList {
                     duplicate_treatment: None,
-                    args: vec![
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(subject.as_ref().clone())),
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(pattern.as_ref().clone())),
-                    ],
+                    args: args
+                        .into_iter()
+                        .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                        .collect(),
                     clauses: vec![],
                 }),
                 filter: None,
@@ -116,7 +144,7 @@ impl VisitorMut for Rewriter<'_> {
                 over: None,
                 within_group: vec![],
             });
-            *expr = if *negated {
+            *expr = if negated {
                 Expr::UnaryOp {
                     op: UnaryOperator::Not,
                     expr: Box::new(Expr::Nested(Box::new(call))),

@@ -6,7 +6,8 @@ use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::Result;
 use datafusion::logical_expr::Documentation;
-use url::Url;
+
+use crate::hive::string::java_url::JavaUrl;
 
 use super::{
     GenerateCursor, GeneratedRows, Generator, GeneratorArg, generator_doc, string_tuple_arguments,
@@ -51,57 +52,15 @@ impl Generator for ParseUrlTuple {
         cursor: &mut GenerateCursor,
         max_rows: usize,
     ) -> Result<GeneratedRows> {
-        string_tuple_generate(
-            args,
-            num_rows,
-            cursor,
-            max_rows,
-            |text| Url::parse(text).ok(),
-            url_part,
-        )
+        string_tuple_generate(args, num_rows, cursor, max_rows, JavaUrl::parse, url_part)
     }
 }
 
-/// One part of a URL, as Java's `java.net.URL` getters (which Hive uses) return it.
-pub fn url_part(url: &Url, part: &str) -> Option<String> {
-    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
-    match part {
-        "HOST" => url.host_str().map(str::to_string),
-        "PATH" => Some(url.path().to_string()),
-        "QUERY" => url.query().map(str::to_string),
-        "REF" => url.fragment().map(str::to_string),
-        "PROTOCOL" => Some(url.scheme().to_string()),
-        "FILE" => Some(match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        }),
-        "USERINFO" => {
-            let user = url.username();
-            match url.password() {
-                Some(p) => Some(format!("{user}:{p}")),
-                None => non_empty(user),
-            }
-        }
-        "AUTHORITY" => {
-            let host = url.host_str()?;
-            let mut authority = String::new();
-            if let Some(info) = url_part(url, "USERINFO") {
-                authority.push_str(&info);
-                authority.push('@');
-            }
-            authority.push_str(host);
-            if let Some(port) = url.port() {
-                authority.push_str(&format!(":{port}"));
-            }
-            Some(authority)
-        }
-        other => {
-            let key = other.strip_prefix("QUERY:")?;
-            // Hive returns the raw (still percent-encoded) value of the first match.
-            url.query()?.split('&').find_map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                (k == key).then(|| v.to_string())
-            })
-        }
+/// One part of a URL, as Java's `java.net.URL` getters (which Hive uses) return it;
+/// `QUERY:<key>` is the value of `key` in the query, matched as Hive matches it.
+pub fn url_part(url: &JavaUrl, part: &str) -> Option<String> {
+    match part.strip_prefix("QUERY:") {
+        Some(key) => url.query_value("parse_url_tuple", key).ok().flatten(),
+        None => url.part(part),
     }
 }

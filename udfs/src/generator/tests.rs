@@ -119,7 +119,10 @@ fn json_tuple_reads_keys_and_nulls_invalid_json() {
 
 #[test]
 fn url_parts_match_java_url() {
-    let u = url::Url::parse("http://user:pw@example.com:8080/a/b.php?k1=v1&k2=v%202#frag").unwrap();
+    let u = crate::hive::string::java_url::JavaUrl::parse(
+        "http://user:pw@example.com:8080/a/b.php?k1=v1&k2=v%202#frag",
+    )
+    .unwrap();
     assert_eq!(
         parse_url_tuple::url_part(&u, "HOST").as_deref(),
         Some("example.com")
@@ -157,4 +160,17 @@ fn url_parts_match_java_url() {
         parse_url_tuple::url_part(&u, "PROTOCOL").as_deref(),
         Some("http")
     );
+    // Java's URL: no path is '', the host keeps its case, unknown protocols are refused.
+    let bare = crate::hive::string::java_url::JavaUrl::parse("http://Example.COM").unwrap();
+    assert_eq!(
+        parse_url_tuple::url_part(&bare, "PATH").as_deref(),
+        Some("")
+    );
+    assert_eq!(
+        parse_url_tuple::url_part(&bare, "HOST").as_deref(),
+        Some("Example.COM")
+    );
+    assert!(crate::hive::string::java_url::JavaUrl::parse("foo://a/b").is_none());
+    let keyless = crate::hive::string::java_url::JavaUrl::parse("http://a/p?x&y=2").unwrap();
+    assert_eq!(parse_url_tuple::url_part(&keyless, "QUERY:x"), None);
 }

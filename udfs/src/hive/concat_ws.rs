@@ -38,10 +38,11 @@ static DOC: LazyLock<Documentation> = LazyLock::new(|| {
     hive_doc(
         DOC_SECTION_STRING,
         "Joins the strings, and the elements of the arrays of strings, with the separator \
-         sep. NULL strings and NULL elements are skipped; a NULL separator gives NULL. \
-         Arguments of other types (numbers, booleans, arrays of numbers) are refused.",
+         sep. NULL strings are skipped; a NULL element of an array is the text null (as in \
+         Hive); a NULL separator gives NULL. Arguments of other types (numbers, booleans, \
+         arrays of numbers) are refused.",
         "concat_ws(sep, str_or_array1, str_or_array2, ...)",
-        "SELECT concat_ws('-', 'a', array('b', NULL, 'c'), NULL, 'd');\n-- a-b-c-d",
+        "SELECT concat_ws('-', 'a', array('b', NULL, 'c'), NULL, 'd');\n-- a-b-null-c-d",
     )
 });
 
@@ -90,26 +91,36 @@ fn concat_ws_columns(columns: &[ArrayRef]) -> Result<ArrayRef> {
         let separator = separators.value(row);
         joined.clear();
         let mut first = true;
-        let mut push = |s: &str| {
-            if !first {
-                joined.push_str(separator);
-            }
-            joined.push_str(s);
-            first = false;
-        };
         for part in &parts {
+            // Hive (GenericUDFConcatWS): every non-NULL argument adds a separator, an empty
+            // array too; the elements of an array are joined with it, a NULL element as the
+            // text `null`.
             match part {
                 Part::Strings(strings) => {
                     if strings.is_valid(row) {
-                        push(strings.value(row));
+                        if !first {
+                            joined.push_str(separator);
+                        }
+                        first = false;
+                        joined.push_str(strings.value(row));
                     }
                 }
                 Part::Lists { lists, strings } => {
                     if lists.is_valid(row) {
+                        if !first {
+                            joined.push_str(separator);
+                        }
+                        first = false;
                         let offsets = lists.value_offsets();
-                        for j in offsets[row].as_usize()..offsets[row + 1].as_usize() {
+                        let range = offsets[row].as_usize()..offsets[row + 1].as_usize();
+                        for (k, j) in range.enumerate() {
+                            if k > 0 {
+                                joined.push_str(separator);
+                            }
                             if strings.is_valid(j) {
-                                push(strings.value(j));
+                                joined.push_str(strings.value(j));
+                            } else {
+                                joined.push_str("null");
                             }
                         }
                     }
@@ -186,7 +197,7 @@ mod tests {
     }
 
     #[test]
-    fn joins_strings_and_array_elements_skipping_nulls() {
+    fn joins_strings_and_array_elements_as_hive_does() {
         let mut lists = ListBuilder::new(StringBuilder::new());
         lists.values().append_value("b");
         lists.values().append_null();
@@ -205,7 +216,7 @@ mod tests {
         let out = out.as_string::<i32>();
         assert_eq!(
             out.iter().collect::<Vec<_>>(),
-            vec![Some("a-b-c-d"), Some("d"), None]
+            vec![Some("a-b-null-c-d"), Some("d"), None]
         );
     }
 

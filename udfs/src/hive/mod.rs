@@ -39,7 +39,7 @@ mod size;
 mod sort_array;
 mod split;
 mod str_to_map;
-mod string;
+pub(crate) mod string;
 mod r#struct;
 mod substr;
 

@@ -1,4 +1,5 @@
-//! Compiled regular expressions, kept across batches for the functions that take patterns.
+//! Compiled regular expressions (Java's syntax, see `string::java_regex`), kept across
+//! batches for the functions that take patterns.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -43,7 +44,15 @@ impl RegexCache {
         {
             return Ok(Arc::clone(re));
         }
-        let re = match Regex::new(pattern) {
+        // Java's syntax (Hive's functions use java.util.regex), translated for the `regex`
+        // crate; a Java feature the crate lacks is an error, never a different match.
+        let translated = match super::string::java_regex::translate(pattern) {
+            Ok(t) => t,
+            Err(why) => {
+                return exec_err!("{function}: invalid regular expression '{pattern}': it {why}");
+            }
+        };
+        let re = match Regex::new(&translated) {
             Ok(re) => Arc::new(re),
             Err(e) => {
                 return exec_err!("{function}: invalid regular expression '{pattern}': {e}");
