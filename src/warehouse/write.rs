@@ -311,7 +311,7 @@ async fn stage_and_commit(
             rows
         }
         StorageFormat::Text { .. } => {
-            let text = TextOptions::of(&table)?.ok_or_else(|| {
+            let text = TextOptions::of(table)?.ok_or_else(|| {
                 ApiaryError::Usage(format!(
                     "table {} is not a text table",
                     table.qualified_name()
