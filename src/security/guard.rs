@@ -118,7 +118,37 @@ impl StatementGuard<'_> {
             HiveStatement::MsckRepair(table) => self.not_sample(table, "MSCK REPAIR TABLE")?,
             HiveStatement::Truncate { table, .. } => self.not_sample(table, "TRUNCATE")?,
             HiveStatement::DropTable { table, .. } => self.not_sample(table, "DROP TABLE")?,
+            HiveStatement::LoadData { path, table, .. } => {
+                self.not_sample(table, "LOAD DATA")?;
+                paths.push(NamedPath {
+                    location: path,
+                    what: "LOAD DATA INPATH",
+                    owner: None,
+                    reads_tables: false,
+                });
+            }
+            HiveStatement::InsertDirectory(insert) => paths.push(NamedPath {
+                location: &insert.path,
+                what: "INSERT OVERWRITE DIRECTORY",
+                owner: None,
+                reads_tables: false,
+            }),
+            HiveStatement::SetLocation {
+                table, location, ..
+            } => {
+                self.not_sample(table, "ALTER TABLE")?;
+                paths.push(NamedPath {
+                    location,
+                    what: "SET LOCATION",
+                    owner: Some(table),
+                    reads_tables: false,
+                });
+            }
+            HiveStatement::ChangeColumn { table, .. }
+            | HiveStatement::ReplaceColumns { table, .. }
+            | HiveStatement::Analyze { table, .. } => self.not_sample(table, "ALTER TABLE")?,
             HiveStatement::DropDatabase { .. }
+            | HiveStatement::ShowTblProperties { .. }
             | HiveStatement::Use(_)
             | HiveStatement::ShowDatabases(_)
             | HiveStatement::ShowTables { .. }

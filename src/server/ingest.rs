@@ -76,6 +76,7 @@ pub async fn ingest(
                         Ok(ColumnMeta {
                             name: f.name().to_ascii_lowercase(),
                             data_type,
+                            char_length: None,
                             comment: None,
                         })
                     })

@@ -206,12 +206,14 @@ impl<'a> Cursor<'a> {
         let mut columns = Vec::new();
         loop {
             let name = self.ident()?;
+            let mut char_length = None;
             let data_type = if types_optional
                 && matches!(self.parser.peek_token().token, Token::Comma | Token::RParen)
             {
                 None
             } else {
                 let text = self.type_text()?;
+                char_length = super::hive_statements::CharLength::of_type_text(&text);
                 Some(
                     parse_hive_type(&text)
                         .map_err(|e| syntax(format!("column '{name}': {}", e.strip_backtrace())))?,
@@ -225,6 +227,7 @@ impl<'a> Cursor<'a> {
             columns.push(ColumnDef {
                 name,
                 data_type,
+                char_length,
                 comment,
             });
             if !self.parser.consume_token(&Token::Comma) {

@@ -34,6 +34,44 @@ impl std::fmt::Display for TableName {
     }
 }
 
+/// A string column's declared length: Hive's `VARCHAR(n)` (longer values are cut) and
+/// `CHAR(n)` (values are cut or padded with spaces to `n`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CharLength {
+    /// `VARCHAR(n)`.
+    Varchar(usize),
+    /// `CHAR(n)`.
+    Char(usize),
+}
+
+impl CharLength {
+    /// The length a type's text declares (`varchar(10)`, `CHAR ( 3 )`), if any.
+    pub fn of_type_text(text: &str) -> Option<Self> {
+        let compact: String = text
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let (make, rest): (fn(usize) -> Self, &str) =
+            if let Some(rest) = compact.strip_prefix("varchar(") {
+                (Self::Varchar, rest)
+            } else if let Some(rest) = compact.strip_prefix("char(") {
+                (Self::Char, rest)
+            } else {
+                return None;
+            };
+        rest.strip_suffix(')')?.parse().ok().map(make)
+    }
+
+    /// Hive's name of the type: `varchar(n)` or `char(n)`.
+    pub fn type_name(&self) -> String {
+        match self {
+            Self::Varchar(n) => format!("varchar({n})"),
+            Self::Char(n) => format!("char({n})"),
+        }
+    }
+}
+
 /// A column in DDL.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnDef {
@@ -41,6 +79,8 @@ pub struct ColumnDef {
     pub name: String,
     /// Its type; `None` for a CTAS `PARTITIONED BY (p)` that names a query column.
     pub data_type: Option<DataType>,
+    /// The length of a `VARCHAR(n)` / `CHAR(n)` column.
+    pub char_length: Option<CharLength>,
     /// `COMMENT '...'`.
     pub comment: Option<String>,
 }
@@ -99,6 +139,34 @@ pub struct Insert {
     pub partition: Option<PartitionSpec>,
     /// `(col, ...)` after the table name.
     pub columns: Vec<String>,
+    /// The rows.
+    pub query: Box<Query>,
+}
+
+/// Where `ALTER TABLE ... CHANGE COLUMN` puts the column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnPosition {
+    /// Where it is.
+    Same,
+    /// `FIRST`.
+    First,
+    /// `AFTER c`.
+    After(String),
+}
+
+/// `INSERT OVERWRITE [LOCAL] DIRECTORY`.
+#[derive(Debug, Clone)]
+pub struct InsertDirectory {
+    /// The directory.
+    pub path: String,
+    /// `LOCAL`.
+    pub local: bool,
+    /// `STORED AS`; text when not given.
+    pub stored_as: Option<StoredAs>,
+    /// `FIELDS TERMINATED BY` (Hive's default is `\u{1}`).
+    pub field_delimiter: Option<u8>,
+    /// `NULL DEFINED AS`.
+    pub null_format: Option<String>,
     /// The rows.
     pub query: Box<Query>,
 }
@@ -207,6 +275,64 @@ pub enum HiveStatement {
         /// Partition.
         partition: Option<PartitionSpec>,
     },
+    /// `LOAD DATA [LOCAL] INPATH '...' [OVERWRITE] INTO TABLE t [PARTITION (...)]`.
+    LoadData {
+        /// The file or directory to load.
+        path: String,
+        /// `LOCAL`: copy the files (otherwise they are moved).
+        local: bool,
+        /// `OVERWRITE`.
+        overwrite: bool,
+        /// Table.
+        table: TableName,
+        /// `PARTITION (...)`, every value given.
+        partition: Option<PartitionSpec>,
+    },
+    /// `INSERT OVERWRITE [LOCAL] DIRECTORY '...' [ROW FORMAT ...] [STORED AS ...] SELECT`.
+    InsertDirectory(Box<InsertDirectory>),
+    /// `SHOW TBLPROPERTIES t [('key')]`.
+    ShowTblProperties {
+        /// Table.
+        table: TableName,
+        /// One property.
+        key: Option<String>,
+    },
+    /// `ANALYZE TABLE t [PARTITION (...)] COMPUTE STATISTICS [FOR COLUMNS ...] [NOSCAN]`.
+    Analyze {
+        /// Table.
+        table: TableName,
+        /// Partitions (values may be left out).
+        partition: Option<PartitionSpec>,
+        /// `NOSCAN`: file counts and sizes only.
+        noscan: bool,
+    },
+    /// `ALTER TABLE t CHANGE [COLUMN] old new type [COMMENT ...] [FIRST|AFTER c]`.
+    ChangeColumn {
+        /// Table.
+        table: TableName,
+        /// The column's name now.
+        old: String,
+        /// Its new name, type and comment.
+        column: ColumnDef,
+        /// Where it moves.
+        position: ColumnPosition,
+    },
+    /// `ALTER TABLE t REPLACE COLUMNS (...)`.
+    ReplaceColumns {
+        /// Table.
+        table: TableName,
+        /// The new data columns.
+        columns: Vec<ColumnDef>,
+    },
+    /// `ALTER TABLE t [PARTITION (...)] SET LOCATION '...'`.
+    SetLocation {
+        /// Table.
+        table: TableName,
+        /// A partition's location instead of the table's.
+        partition: Option<PartitionSpec>,
+        /// The new location.
+        location: String,
+    },
     /// `DROP TABLE`.
     DropTable {
         /// Table.
@@ -274,6 +400,7 @@ pub fn is_hive_statement(tokens: &[TokenWithSpan]) -> bool {
     }
     if w(0, "SHOW") {
         return w(1, "DATABASES")
+            || w(1, "TBLPROPERTIES")
             || w(1, "SCHEMAS")
             || w(1, "TABLES")
             || w(1, "PARTITIONS")
@@ -289,6 +416,8 @@ pub fn is_hive_statement(tokens: &[TokenWithSpan]) -> bool {
     }
     w(0, "USE")
         || w(0, "ALTER") && w(1, "TABLE")
+        || w(0, "LOAD") && w(1, "DATA")
+        || w(0, "ANALYZE") && w(1, "TABLE")
         || w(0, "MSCK")
         || w(0, "TRUNCATE")
         || w(0, "INSERT")
@@ -386,6 +515,17 @@ fn parse_owned(p: &mut Cursor<'_>) -> Result<HiveStatement> {
                 pattern: p.like_pattern()?,
             });
         }
+        if p.eat("TBLPROPERTIES") {
+            let table = p.table_name()?;
+            let key = if p.parser.consume_token(&Token::LParen) {
+                let key = p.string()?;
+                p.expect_token(&Token::RParen)?;
+                Some(key)
+            } else {
+                None
+            };
+            return Ok(HiveStatement::ShowTblProperties { table, key });
+        }
         if p.eat("PARTITIONS") {
             let table = p.table_name()?;
             let partition = if p.eat("PARTITION") {
@@ -426,6 +566,60 @@ fn parse_owned(p: &mut Cursor<'_>) -> Result<HiveStatement> {
         p.expect("TABLE")?;
         let table = p.table_name()?;
         return parse_alter(p, table);
+    }
+    if p.eat("LOAD") {
+        p.expect("DATA")?;
+        let local = p.eat("LOCAL");
+        p.expect("INPATH")?;
+        let path = p.string()?;
+        let overwrite = p.eat("OVERWRITE");
+        p.expect("INTO")?;
+        p.expect("TABLE")?;
+        let table = p.table_name()?;
+        let partition = if p.eat("PARTITION") {
+            Some(p.partition_spec(false)?)
+        } else {
+            None
+        };
+        return Ok(HiveStatement::LoadData {
+            path,
+            local,
+            overwrite,
+            table,
+            partition,
+        });
+    }
+    if p.eat("ANALYZE") {
+        p.expect("TABLE")?;
+        let table = p.table_name()?;
+        let partition = if p.eat("PARTITION") {
+            Some(p.partition_spec(true)?)
+        } else {
+            None
+        };
+        p.expect("COMPUTE")?;
+        p.expect("STATISTICS")?;
+        if p.eat_all(&["FOR", "COLUMNS"]) {
+            // The columns named (all when none): statistics are kept per table.
+            while !matches!(p.parser.peek_token().token, Token::EOF | Token::SemiColon)
+                && !p.peek_is("NOSCAN")
+            {
+                p.parser.next_token();
+            }
+        }
+        let noscan = p.eat("NOSCAN");
+        return Ok(HiveStatement::Analyze {
+            table,
+            partition,
+            noscan,
+        });
+    }
+    if p.peek_is("INSERT") && p.peek_nth_is(1, "OVERWRITE") {
+        let directory = p.peek_nth_is(2, "DIRECTORY")
+            || (p.peek_nth_is(2, "LOCAL") && p.peek_nth_is(3, "DIRECTORY"));
+        if directory {
+            return parse_insert_directory(p);
+        }
     }
     if p.peek_is("INSERT") {
         return Ok(HiveStatement::Insert(Box::new(parse_insert(p)?)));
@@ -476,10 +670,14 @@ fn parse_create_table(p: &mut Cursor<'_>, external: bool) -> Result<HiveStatemen
                     if p.eat_all(&["ESCAPED", "BY"]) {
                         p.string()?;
                     }
+                } else if p.eat_all(&["NULL", "DEFINED", "AS"]) {
+                    let null_format = p.string()?;
+                    create
+                        .properties
+                        .push(("serialization.null.format".to_string(), null_format));
                 } else if p.eat_all(&["COLLECTION", "ITEMS", "TERMINATED", "BY"])
                     || p.eat_all(&["MAP", "KEYS", "TERMINATED", "BY"])
                     || p.eat_all(&["LINES", "TERMINATED", "BY"])
-                    || p.eat_all(&["NULL", "DEFINED", "AS"])
                 {
                     p.string()?;
                 } else {
@@ -501,7 +699,7 @@ fn parse_create_table(p: &mut Cursor<'_>, external: bool) -> Result<HiveStatemen
         } else if p.eat("LOCATION") {
             create.location = Some(p.string()?);
         } else if p.eat("TBLPROPERTIES") {
-            create.properties = p.properties()?;
+            create.properties.extend(p.properties()?);
         } else if p.eat_all(&["CLUSTERED", "BY"]) {
             return Err(syntax("CLUSTERED BY (bucketing) is not supported".into()));
         } else {
@@ -580,12 +778,140 @@ fn parse_alter(p: &mut Cursor<'_>, table: TableName) -> Result<HiveStatement> {
         let properties = p.properties()?;
         return Ok(HiveStatement::SetProperties { table, properties });
     }
+    if p.eat("CHANGE") {
+        p.eat("COLUMN");
+        let old = p.ident()?;
+        let name = p.ident()?;
+        // The type's text runs on over a FIRST / AFTER c that follows it directly.
+        let (type_text, mut position) = split_position(&p.type_text()?);
+        let data_type = crate::sql::hive_types::parse_hive_type(&type_text)
+            .map_err(|e| syntax(format!("column '{name}': {}", e.strip_backtrace())))?;
+        let char_length = CharLength::of_type_text(&type_text);
+        let comment = if p.eat("COMMENT") {
+            Some(p.string()?)
+        } else {
+            None
+        };
+        if p.eat("FIRST") {
+            position = ColumnPosition::First;
+        } else if p.eat("AFTER") {
+            position = ColumnPosition::After(p.ident()?);
+        }
+        p.eat("CASCADE");
+        p.eat("RESTRICT");
+        return Ok(HiveStatement::ChangeColumn {
+            table,
+            old,
+            column: ColumnDef {
+                name,
+                data_type: Some(data_type),
+                char_length,
+                comment,
+            },
+            position,
+        });
+    }
+    if p.eat_all(&["REPLACE", "COLUMNS"]) {
+        let columns = p.column_defs(false)?;
+        p.eat("CASCADE");
+        p.eat("RESTRICT");
+        return Ok(HiveStatement::ReplaceColumns { table, columns });
+    }
+    let partition = if p.eat("PARTITION") {
+        Some(p.partition_spec(false)?)
+    } else {
+        None
+    };
+    if p.eat_all(&["SET", "LOCATION"]) {
+        let location = p.string()?;
+        return Ok(HiveStatement::SetLocation {
+            table,
+            partition,
+            location,
+        });
+    }
     p.parser
         .expected(
-            "ADD PARTITION, DROP PARTITION, RENAME TO, ADD COLUMNS or SET TBLPROPERTIES",
+            "ADD PARTITION, DROP PARTITION, RENAME TO, ADD COLUMNS, CHANGE COLUMN, REPLACE \
+             COLUMNS, SET LOCATION or SET TBLPROPERTIES",
             p.parser.peek_token(),
         )
         .map_err(from_parser)
+}
+
+/// A CHANGE COLUMN type's text without the `FIRST` / `AFTER c` that ends it.
+fn split_position(text: &str) -> (String, ColumnPosition) {
+    let words: Vec<&str> = text.split(' ').collect();
+    let n = words.len();
+    if n >= 2 && words[n - 1].eq_ignore_ascii_case("FIRST") {
+        return (words[..n - 1].join(" "), ColumnPosition::First);
+    }
+    if n >= 3 && words[n - 2].eq_ignore_ascii_case("AFTER") {
+        return (
+            words[..n - 2].join(" "),
+            ColumnPosition::After(words[n - 1].trim_matches('`').to_ascii_lowercase()),
+        );
+    }
+    (text.to_string(), ColumnPosition::Same)
+}
+
+fn parse_insert_directory(p: &mut Cursor<'_>) -> Result<HiveStatement> {
+    p.expect("INSERT")?;
+    p.expect("OVERWRITE")?;
+    let local = p.eat("LOCAL");
+    p.expect("DIRECTORY")?;
+    let path = p.string()?;
+    let mut stored_as = None;
+    let mut field_delimiter = None;
+    let mut null_format = None;
+    loop {
+        if p.eat_all(&["ROW", "FORMAT"]) {
+            p.expect("DELIMITED")?;
+            loop {
+                if p.eat_all(&["FIELDS", "TERMINATED", "BY"]) {
+                    field_delimiter = Some(delimiter_byte(&p.string()?)?);
+                    if p.eat_all(&["ESCAPED", "BY"]) {
+                        p.string()?;
+                    }
+                } else if p.eat_all(&["NULL", "DEFINED", "AS"]) {
+                    null_format = Some(p.string()?);
+                } else if p.eat_all(&["COLLECTION", "ITEMS", "TERMINATED", "BY"])
+                    || p.eat_all(&["MAP", "KEYS", "TERMINATED", "BY"])
+                    || p.eat_all(&["LINES", "TERMINATED", "BY"])
+                {
+                    p.string()?;
+                } else {
+                    break;
+                }
+            }
+        } else if p.eat_all(&["STORED", "AS"]) {
+            stored_as = Some(stored_as_format(&p.ident()?)?);
+        } else {
+            break;
+        }
+    }
+    let query = p.query()?;
+    Ok(HiveStatement::InsertDirectory(Box::new(InsertDirectory {
+        path,
+        local,
+        stored_as,
+        field_delimiter,
+        null_format,
+        query,
+    })))
+}
+
+fn stored_as_format(format: &str) -> Result<StoredAs> {
+    Ok(match format.to_ascii_uppercase().as_str() {
+        "PARQUET" => StoredAs::Parquet,
+        "TEXTFILE" => StoredAs::TextFile,
+        "JSONFILE" => StoredAs::JsonFile,
+        other => {
+            return Err(syntax(format!(
+                "STORED AS {other} is not supported; use PARQUET, TEXTFILE or JSONFILE"
+            )));
+        }
+    })
 }
 
 fn parse_insert(p: &mut Cursor<'_>) -> Result<Insert> {

@@ -297,6 +297,7 @@ pub(crate) fn hive_queries(statement: &HiveStatement) -> Vec<&Query> {
         HiveStatement::CreateTable(c) => c.query.iter().map(|q| q.as_ref()).collect(),
         HiveStatement::Insert(i) => vec![&i.query],
         HiveStatement::MultiInsert(inserts) => inserts.iter().map(|i| i.query.as_ref()).collect(),
+        HiveStatement::InsertDirectory(i) => vec![&i.query],
         _ => vec![],
     }
 }
@@ -307,6 +308,7 @@ pub(crate) fn hive_queries_mut(statement: &mut HiveStatement) -> Vec<&mut Box<Qu
         HiveStatement::CreateTable(c) => c.query.iter_mut().collect(),
         HiveStatement::Insert(i) => vec![&mut i.query],
         HiveStatement::MultiInsert(inserts) => inserts.iter_mut().map(|i| &mut i.query).collect(),
+        HiveStatement::InsertDirectory(i) => vec![&mut i.query],
         _ => vec![],
     }
 }

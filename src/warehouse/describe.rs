@@ -42,7 +42,7 @@ impl WarehouseSession<'_> {
             for c in &meta.partition_columns {
                 rows.push((
                     c.name.clone(),
-                    hive_type_name(&c.data_type),
+                    c.type_name(),
                     c.comment.clone().unwrap_or_default(),
                 ));
             }
@@ -159,7 +159,10 @@ fn describe_columns(schema: &Schema) -> Vec<(String, String, String)> {
         .map(|f| {
             (
                 f.name().clone(),
-                hive_type_name(f.data_type()),
+                f.metadata()
+                    .get(super::table::HIVE_TYPE_KEY)
+                    .cloned()
+                    .unwrap_or_else(|| hive_type_name(f.data_type())),
                 f.metadata().get("comment").cloned().unwrap_or_default(),
             )
         })
@@ -194,7 +197,7 @@ pub(super) fn show_create_table(meta: &TableMeta, warehouse: &Warehouse) -> Vec<
         quote(&meta.name)
     ));
     let column_line = |c: &ColumnMeta| {
-        let mut line = format!("  {} {}", quote(&c.name), hive_type_name(&c.data_type));
+        let mut line = format!("  {} {}", quote(&c.name), c.type_name());
         if let Some(comment) = &c.comment {
             line.push_str(&format!(" COMMENT {}", sql_string(comment)));
         }

@@ -12,11 +12,12 @@ use datafusion::arrow::datatypes::DataType;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::error::{ApiaryError, Result};
+use crate::sql::hive_statements::CharLength;
 use crate::sql::hive_types::parse_hive_type;
 
 /// The metastore layout this release reads and writes. Bump it with a migration step in
 /// [`Metastore::migrate`] when the tables change.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS apiary_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,6 +47,9 @@ CREATE TABLE IF NOT EXISTS pending (
     txn TEXT PRIMARY KEY, lock_name TEXT NOT NULL, location TEXT NOT NULL,
     staging TEXT NOT NULL, started INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS trash (path TEXT PRIMARY KEY, since INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS renames (
+    tbl INTEGER PRIMARY KEY, lock_name TEXT NOT NULL, old_location TEXT NOT NULL,
+    new_location TEXT NOT NULL, started INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS models (
     db TEXT NOT NULL REFERENCES dbs(name) ON DELETE CASCADE, name TEXT NOT NULL,
     model_type TEXT NOT NULL, file TEXT NOT NULL, created INTEGER NOT NULL,
@@ -78,8 +82,20 @@ pub struct ColumnMeta {
     pub name: String,
     /// The Arrow type it is stored as.
     pub data_type: DataType,
+    /// The declared length of a `VARCHAR(n)` / `CHAR(n)` column.
+    pub char_length: Option<CharLength>,
     /// `COMMENT '...'`.
     pub comment: Option<String>,
+}
+
+impl ColumnMeta {
+    /// Hive's name of its type, as declared (`varchar(10)`, `array<int>`).
+    pub fn type_name(&self) -> String {
+        match &self.char_length {
+            Some(c) => c.type_name(),
+            None => crate::sql::hive_types::hive_type_name(&self.data_type),
+        }
+    }
 }
 
 /// Who owns a table's files.
@@ -339,7 +355,8 @@ impl Metastore {
                         path.display()
                     )));
                 }
-                // Version 1 lacked `models`, which the schema above has just created.
+                // Version 1 lacked `models`, version 2 `renames`; the schema above has just
+                // created them.
                 Some(v) if v < SCHEMA_VERSION => {
                     tx.execute(
                         "UPDATE apiary_meta SET value = ?1 WHERE key = 'schema_version'",
@@ -513,6 +530,7 @@ impl Metastore {
                     )
                 })?;
                 let column = ColumnMeta {
+                    char_length: CharLength::of_type_text(&type_name),
                     name,
                     data_type,
                     comment,
@@ -579,13 +597,40 @@ impl Metastore {
         })
     }
 
-    /// Renames a table (and moves a managed table's directory record to `location`).
+    /// Directory moves of renames that committed but may not have finished:
+    /// `(table id, lock name, old directory, new directory)`.
+    pub fn pending_renames(&self) -> Result<Vec<(i64, String, PathBuf, PathBuf)>> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT tbl, lock_name, old_location, new_location FROM renames")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    PathBuf::from(r.get::<_, String>(2)?),
+                    PathBuf::from(r.get::<_, String>(3)?),
+                ))
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Forgets a rename whose directory move is done.
+    pub fn end_rename(&self, table_id: i64) -> Result<()> {
+        self.with(|c| c.execute("DELETE FROM renames WHERE tbl = ?1", params![table_id]))
+            .map(|_| ())
+    }
+
+    /// Renames a table (and moves a managed table's directory record to `location`). When the
+    /// directory moves, the same transaction records the move (under `lock_name`, the lock
+    /// the renamer holds) so that a crash before the move is finished by the next open.
     pub fn rename_table(
         &self,
         table: &TableMeta,
         db: &str,
         name: &str,
         location: &Path,
+        lock_name: &str,
     ) -> Result<()> {
         let path = self.path.clone();
         let old = table.location.to_string_lossy().to_string();
@@ -599,6 +644,11 @@ impl Metastore {
                 &[&db, &name, &new, &table.id],
             )?;
             if old != new {
+                run(
+                    "INSERT OR REPLACE INTO renames (tbl, lock_name, old_location, new_location, started)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    &[&table.id, &lock_name, &old, &new, &now()],
+                )?;
                 let prefix = format!("{old}/");
                 let like = format!("{}%", escape_like(&prefix));
                 for sql in [
@@ -626,9 +676,106 @@ impl Metastore {
                         table.id,
                         (table.columns.len() + i) as i64,
                         c.name,
-                        crate::sql::hive_types::hive_type_name(&c.data_type),
+                        c.type_name(),
                         c.comment
                     ],
+                )
+                .map_err(|e| sql_err(&path, e))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Replaces the data columns (ALTER TABLE ... CHANGE / REPLACE COLUMNS).
+    pub fn replace_columns(&self, table_id: i64, columns: &[ColumnMeta]) -> Result<()> {
+        let path = self.path.clone();
+        self.write(|tx| {
+            let err = |e| sql_err(&path, e);
+            tx.execute(
+                "DELETE FROM cols WHERE tbl = ?1 AND is_partition = 0",
+                params![table_id],
+            )
+            .map_err(err)?;
+            for (pos, c) in columns.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO cols (tbl, is_partition, pos, name, type, comment) VALUES (?1, 0, ?2, ?3, ?4, ?5)",
+                    params![
+                        table_id,
+                        pos as i64,
+                        c.name,
+                        c.type_name(),
+                        c.comment
+                    ],
+                )
+                .map_err(err)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Points a table (or one of its partitions) at another directory; for a managed table,
+    /// `files` (found there) replace its committed files there. No file is deleted.
+    pub fn relocate(
+        &self,
+        table_id: i64,
+        partition_id: Option<i64>,
+        location: &Path,
+        managed: bool,
+        files: &[(PathBuf, u64)],
+    ) -> Result<()> {
+        let path = self.path.clone();
+        let location = location.to_string_lossy().to_string();
+        self.write(|tx| {
+            let err = |e| sql_err(&path, e);
+            match partition_id {
+                None => {
+                    tx.execute(
+                        "UPDATE tbls SET location = ?1 WHERE id = ?2",
+                        params![location, table_id],
+                    )
+                    .map_err(err)?;
+                }
+                Some(p) => {
+                    tx.execute(
+                        "UPDATE parts SET location = ?1 WHERE id = ?2",
+                        params![location, p],
+                    )
+                    .map_err(err)?;
+                }
+            }
+            let has_partitions: bool = tx
+                .query_row(
+                    "SELECT count(*) > 0 FROM cols WHERE tbl = ?1 AND is_partition = 1",
+                    params![table_id],
+                    |r| r.get(0),
+                )
+                .map_err(err)?;
+            if managed && (partition_id.is_some() || !has_partitions) {
+                tx.execute(
+                    "DELETE FROM files WHERE tbl = ?1 AND part IS ?2",
+                    params![table_id, partition_id],
+                )
+                .map_err(err)?;
+                for (f, size) in files {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO files (path, tbl, part, size, rows) VALUES (?1, ?2, ?3, ?4, NULL)",
+                        params![f.to_string_lossy(), table_id, partition_id, *size as i64],
+                    )
+                    .map_err(err)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Records the row counts of committed files (ANALYZE TABLE).
+    pub fn set_file_rows(&self, rows: &[(PathBuf, u64)]) -> Result<()> {
+        let path = self.path.clone();
+        self.write(|tx| {
+            for (f, n) in rows {
+                tx.execute(
+                    "UPDATE files SET rows = ?2 WHERE path = ?1",
+                    params![f.to_string_lossy(), *n as i64],
                 )
                 .map_err(|e| sql_err(&path, e))?;
             }
@@ -898,6 +1045,12 @@ impl Metastore {
         })
     }
 
+    /// Records files to delete (files an external table's OVERWRITE replaced).
+    pub fn add_trash(&self, paths: &[PathBuf]) -> Result<()> {
+        let path = self.path.clone();
+        self.write(|tx| trash(tx, &path, paths))
+    }
+
     /// Files and directories waiting to be deleted.
     pub fn trash(&self) -> Result<Vec<PathBuf>> {
         self.with(|c| {
@@ -1086,7 +1239,7 @@ fn insert_table(tx: &rusqlite::Transaction<'_>, path: &Path, t: &TableMeta) -> R
                     is_partition,
                     pos as i64,
                     c.name,
-                    crate::sql::hive_types::hive_type_name(&c.data_type),
+                    c.type_name(),
                     c.comment
                 ],
             )

@@ -12,15 +12,19 @@
 //! one metastore transaction commits them; readers see only committed files. A pending row
 //! written before the first file lets the next start sweep whatever a killed writer left.
 
+pub mod alter;
 pub mod catalog;
 pub mod describe;
+pub mod directory;
 pub mod layout;
+pub mod load;
 pub mod metastore;
 pub mod models;
 pub mod remove;
 pub mod statements;
 pub mod store;
 pub mod table;
+pub mod text;
 pub mod write;
 
 use std::collections::HashSet;
@@ -244,8 +248,25 @@ impl Warehouse {
         }
     }
 
-    /// Rolls back the writes of dead processes and deletes what committed writes replaced.
+    /// Moves a renamed table's directory to its new place (the rename has committed) and
+    /// forgets the recorded move.
+    pub(crate) fn finish_rename(&self, table_id: i64, old: &Path, new: &Path) -> Result<()> {
+        if old.exists() && !new.exists() {
+            std::fs::rename(old, new).map_err(|e| io_err(new, e))?;
+        }
+        self.metastore.end_rename(table_id)
+    }
+
+    /// Rolls back the writes of dead processes, finishes the renames they committed and
+    /// deletes what committed writes replaced.
     pub fn sweep(&self) -> Result<()> {
+        for (table_id, lock_name, old, new) in self.metastore.pending_renames()? {
+            // A live renamer holds the table's lock; a dead one's was released by the OS.
+            let Some(_lock) = self.try_lock(&lock_name)? else {
+                continue;
+            };
+            self.finish_rename(table_id, &old, &new)?;
+        }
         for (txn, lock_name, location, staging) in self.metastore.pending()? {
             // A live writer holds its table's lock; a dead one's lock was released by the OS.
             let Some(_lock) = self.try_lock(&lock_name)? else {

@@ -30,7 +30,7 @@ use crate::error::{ApiaryError, Result};
 use crate::session::{StatementOutput, rows_output};
 use crate::sql::command::like_matches;
 use crate::sql::hive_statements::{
-    ColumnDef, CreateTable, HiveStatement, Insert, PartitionSpec, StoredAs, TableName,
+    CharLength, ColumnDef, CreateTable, HiveStatement, Insert, PartitionSpec, StoredAs, TableName,
 };
 use crate::sql::hive_types::{hive_type_name, parse_hive_type};
 use crate::suggest::closest;
@@ -47,13 +47,13 @@ pub struct WarehouseSession<'a> {
     pub lock_timeout: Duration,
 }
 
-fn usage(message: impl Into<String>) -> ApiaryError {
+pub(super) fn usage(message: impl Into<String>) -> ApiaryError {
     ApiaryError::Usage(message.into())
 }
 
 /// An absolute path for a user's `LOCATION` (relative to the working directory; `file:` URLs
 /// accepted).
-fn absolute_location(location: &str) -> Result<PathBuf> {
+pub(super) fn absolute_location(location: &str) -> Result<PathBuf> {
     let text = location
         .strip_prefix("file://")
         .or_else(|| location.strip_prefix("file:"))
@@ -76,7 +76,7 @@ fn absolute_location(location: &str) -> Result<PathBuf> {
     }
 }
 
-fn create_dir(path: &Path) -> Result<()> {
+pub(super) fn create_dir(path: &Path) -> Result<()> {
     std::fs::create_dir_all(path).map_err(|source| ApiaryError::Io {
         path: path.to_path_buf(),
         source,
@@ -91,8 +91,9 @@ fn storable_type(data_type: &DataType) -> Option<DataType> {
     parse_hive_type(&hive_type_name(data_type)).ok()
 }
 
-fn column_meta(def: &ColumnDef) -> Result<ColumnMeta> {
+pub(super) fn column_meta(def: &ColumnDef) -> Result<ColumnMeta> {
     Ok(ColumnMeta {
+        char_length: def.char_length,
         name: def.name.clone(),
         data_type: def
             .data_type
@@ -102,7 +103,11 @@ fn column_meta(def: &ColumnDef) -> Result<ColumnMeta> {
     })
 }
 
-fn check_unique(table: &str, columns: &[ColumnMeta], partitions: &[ColumnMeta]) -> Result<()> {
+pub(super) fn check_unique(
+    table: &str,
+    columns: &[ColumnMeta],
+    partitions: &[ColumnMeta],
+) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for c in columns.iter().chain(partitions) {
         if !seen.insert(c.name.as_str()) {
@@ -120,7 +125,11 @@ fn check_unique(table: &str, columns: &[ColumnMeta], partitions: &[ColumnMeta]) 
     Ok(())
 }
 
-fn check_text_columns(table: &str, format: &StorageFormat, columns: &[ColumnMeta]) -> Result<()> {
+pub(super) fn check_text_columns(
+    table: &str,
+    format: &StorageFormat,
+    columns: &[ColumnMeta],
+) -> Result<()> {
     if matches!(format, StorageFormat::Text { .. }) {
         for c in columns {
             if c.data_type.is_nested() {
@@ -141,7 +150,7 @@ fn query_statement(query: &Query) -> DFStatement {
 }
 
 impl WarehouseSession<'_> {
-    fn current_database(&self) -> String {
+    pub(super) fn current_database(&self) -> String {
         self.ctx
             .state()
             .config_options()
@@ -200,7 +209,7 @@ impl WarehouseSession<'_> {
         Err(usage(format!("table {db}.{table} not found{hint}")))
     }
 
-    async fn lock(&self, table: &TableMeta) -> Result<super::TableLock> {
+    pub(super) async fn lock(&self, table: &TableMeta) -> Result<super::TableLock> {
         self.warehouse
             .lock(&table.qualified_name(), self.lock_timeout)
             .await
@@ -341,6 +350,42 @@ impl WarehouseSession<'_> {
                 if_exists,
                 purge: _,
             } => self.drop_table(&table, if_exists).await,
+            HiveStatement::LoadData {
+                path,
+                local,
+                overwrite,
+                table,
+                partition,
+            } => {
+                self.load_data(&path, local, overwrite, &table, partition.as_ref())
+                    .await
+            }
+            HiveStatement::InsertDirectory(insert) => self.insert_directory(*insert).await,
+            HiveStatement::ShowTblProperties { table, key } => {
+                self.show_tblproperties(&table, key.as_deref())
+            }
+            HiveStatement::Analyze {
+                table,
+                partition,
+                noscan,
+            } => self.analyze(&table, partition.as_ref(), noscan).await,
+            HiveStatement::ChangeColumn {
+                table,
+                old,
+                column,
+                position,
+            } => self.change_column(&table, &old, &column, &position).await,
+            HiveStatement::ReplaceColumns { table, columns } => {
+                self.replace_columns(&table, &columns).await
+            }
+            HiveStatement::SetLocation {
+                table,
+                partition,
+                location,
+            } => {
+                self.set_location(&table, partition.as_ref(), &location)
+                    .await
+            }
         }
     }
 
@@ -419,7 +464,7 @@ impl WarehouseSession<'_> {
         }
     }
 
-    async fn plan_query(&self, query: &Query) -> Result<LogicalPlan> {
+    pub(super) async fn plan_query(&self, query: &Query) -> Result<LogicalPlan> {
         Ok(self
             .ctx
             .state()
@@ -575,6 +620,7 @@ impl WarehouseSession<'_> {
             .iter()
             .map(|f| {
                 Ok(ColumnMeta {
+                    char_length: None,
                     name: f.name().to_ascii_lowercase(),
                     data_type: storable_type(f.data_type()).ok_or_else(|| {
                         usage(format!(
@@ -630,6 +676,7 @@ impl WarehouseSession<'_> {
                 ColumnMeta {
                     name: p.name.clone(),
                     data_type,
+                    char_length: p.char_length,
                     comment: p.comment.clone(),
                 },
             ));
@@ -651,6 +698,7 @@ impl WarehouseSession<'_> {
                 ColumnMeta {
                     name: f.name().to_ascii_lowercase(),
                     data_type,
+                    char_length: None,
                     comment: None,
                 },
             ));
@@ -702,7 +750,7 @@ impl WarehouseSession<'_> {
 
     /// Checks a PARTITION clause against the table: every name a partition column, in order;
     /// `partial` allows a prefix-free subset (for SHOW/DROP/TRUNCATE).
-    fn check_spec(
+    pub(super) fn check_spec(
         &self,
         meta: &TableMeta,
         spec: &PartitionSpec,
@@ -854,6 +902,7 @@ impl WarehouseSession<'_> {
                 .collect()
         };
         let input = project_targets(plan, &targets, &format!("{verb} {qualified}"))?;
+        let input = fit_declared_lengths(input, &meta.columns)?;
         let context = |e: ApiaryError| match e {
             ApiaryError::Usage(m) if m.contains("being written by another process") => {
                 ApiaryError::Usage(m)
@@ -936,7 +985,7 @@ impl WarehouseSession<'_> {
         Ok(StatementOutput::Affected(rows))
     }
 
-    fn new_partition(
+    pub(super) fn new_partition(
         &self,
         meta: &TableMeta,
         values: Vec<Option<String>>,
@@ -1021,7 +1070,7 @@ impl WarehouseSession<'_> {
         Ok(())
     }
 
-    fn matching_partitions(
+    pub(super) fn matching_partitions(
         &self,
         meta: &TableMeta,
         spec: &PartitionSpec,
@@ -1108,24 +1157,42 @@ impl WarehouseSession<'_> {
                     new_location.display()
                 )));
             }
-            if meta.location.exists() {
-                std::fs::rename(&meta.location, &new_location).map_err(|source| {
-                    ApiaryError::Io {
-                        path: new_location.clone(),
-                        source,
-                    }
-                })?;
-            }
         }
-        if let Err(e) =
-            self.warehouse
-                .metastore()
-                .rename_table(&meta, &db_name, &name, &new_location)
-        {
-            if new_location != meta.location {
-                let _ = std::fs::rename(&new_location, &meta.location);
+        // The metastore first, with the directory move recorded in the same transaction; then
+        // the move. A crash in between leaves the move to the next open (Warehouse::sweep).
+        self.warehouse.metastore().rename_table(
+            &meta,
+            &db_name,
+            &name,
+            &new_location,
+            &meta.qualified_name(),
+        )?;
+        if new_location != meta.location {
+            if std::env::var_os("APIARY_TEST_CRASH_IN_RENAME").is_some() {
+                // Test hook: die as a crash would, between the commit and the move.
+                std::process::abort();
             }
-            return Err(e);
+            if let Err(e) = self
+                .warehouse
+                .finish_rename(meta.id, &meta.location, &new_location)
+            {
+                // The move failed (the process lives): the rename is undone.
+                let renamed = TableMeta {
+                    db: db_name.clone(),
+                    name: name.clone(),
+                    location: new_location.clone(),
+                    ..meta.clone()
+                };
+                self.warehouse.metastore().rename_table(
+                    &renamed,
+                    &meta.db,
+                    &meta.name,
+                    &meta.location,
+                    &meta.qualified_name(),
+                )?;
+                self.warehouse.metastore().end_rename(meta.id)?;
+                return Err(e);
+            }
         }
         Ok(StatementOutput::Done)
     }
@@ -1345,5 +1412,34 @@ fn project_targets(
         };
         exprs.push(expr.alias(name));
     }
+    Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
+}
+
+/// Cuts the values of `VARCHAR(n)` columns to `n` characters and cuts or pads with spaces
+/// those of `CHAR(n)` columns to `n`, as Hive stores them (`columns`: the table's data
+/// columns, the plan's first columns).
+fn fit_declared_lengths(plan: LogicalPlan, columns: &[ColumnMeta]) -> Result<LogicalPlan> {
+    if columns.iter().all(|c| c.char_length.is_none()) {
+        return Ok(plan);
+    }
+    let schema = plan.schema().clone();
+    let exprs: Vec<Expr> =
+        schema
+            .iter()
+            .enumerate()
+            .map(|(i, (qualifier, field))| {
+                let column = Expr::Column(Column::new(qualifier.cloned(), field.name()));
+                let fitted =
+                    match columns.get(i).and_then(|c| c.char_length) {
+                        Some(CharLength::Varchar(n)) => {
+                            datafusion::functions::unicode::left().call(vec![column, lit(n as i64)])
+                        }
+                        Some(CharLength::Char(n)) => datafusion::functions::unicode::rpad()
+                            .call(vec![column, lit(n as i64), lit(" ")]),
+                        None => return column,
+                    };
+                cast(fitted, field.data_type().clone()).alias(field.name())
+            })
+            .collect();
     Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
 }

@@ -4,7 +4,7 @@
 //! DataFusion's own Parquet, CSV or JSON reader.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -31,7 +31,11 @@ use datafusion::physical_plan::empty::EmptyExec;
 use super::Warehouse;
 use super::layout::{is_hidden, trash_path};
 use super::metastore::{ColumnMeta, PartitionMeta, StorageFormat, TableKind, TableMeta};
+use super::text::{TextOptions, TextScanExec};
 use super::write::WarehouseSink;
+
+/// The field metadata key holding a column's declared Hive type where Arrow's type loses it.
+pub const HIVE_TYPE_KEY: &str = "hive_type";
 
 /// A warehouse table.
 #[derive(Debug)]
@@ -47,12 +51,15 @@ fn fields(columns: &[ColumnMeta]) -> Vec<Field> {
         .iter()
         .map(|c| {
             let field = Field::new(&c.name, c.data_type.clone(), true);
-            match &c.comment {
-                Some(comment) => {
-                    field.with_metadata(HashMap::from([("comment".to_string(), comment.clone())]))
-                }
-                None => field,
+            let mut metadata = HashMap::new();
+            if let Some(comment) = &c.comment {
+                metadata.insert("comment".to_string(), comment.clone());
             }
+            if c.char_length.is_some() {
+                // The declared type (`varchar(10)`), which DESCRIBE shows.
+                metadata.insert(HIVE_TYPE_KEY.to_string(), c.type_name());
+            }
+            field.with_metadata(metadata)
         })
         .collect()
 }
@@ -180,7 +187,7 @@ impl WarehouseTable {
     }
 
     /// The files to scan, each with its partition values.
-    fn files(&self, state: &dyn Session, filters: &[Expr]) -> Result<Vec<PartitionedFile>> {
+    fn files(&self, state: &dyn Session, filters: &[Expr]) -> Result<Vec<LocalFile>> {
         let metastore = self.warehouse.metastore();
         let store_err = |e: crate::error::ApiaryError| DataFusionError::External(Box::new(e));
         let mut out = Vec::new();
@@ -197,12 +204,12 @@ impl WarehouseTable {
                 TableKind::Managed => {
                     for f in files {
                         self.check_committed(&f.path, f.size)?;
-                        out.push(partitioned_file(&f.path, f.size, vec![])?);
+                        out.push((f.path.clone(), f.size, vec![]));
                     }
                 }
                 TableKind::External => {
                     for (path, size) in list_data_files(&self.meta.location)? {
-                        out.push(partitioned_file(&path, size, vec![])?);
+                        out.push((path.clone(), size, vec![]));
                     }
                 }
             }
@@ -228,7 +235,7 @@ impl WarehouseTable {
                 for f in files {
                     if let Some(values) = f.partition.and_then(|id| by_id.get(&id)) {
                         self.check_committed(&f.path, f.size)?;
-                        out.push(partitioned_file(&f.path, f.size, values.clone())?);
+                        out.push((f.path.clone(), f.size, values.clone()));
                     }
                 }
             }
@@ -236,7 +243,7 @@ impl WarehouseTable {
                 for p in &partitions {
                     let values = values_of(p)?;
                     for (path, size) in list_data_files(&p.location)? {
-                        out.push(partitioned_file(&path, size, values.clone())?);
+                        out.push((path.clone(), size, values.clone()));
                     }
                 }
             }
@@ -244,6 +251,9 @@ impl WarehouseTable {
         Ok(out)
     }
 }
+
+/// A data file to scan: its path, size and partition values.
+type LocalFile = (PathBuf, u64, Vec<ScalarValue>);
 
 fn partitioned_file(path: &Path, size: u64, values: Vec<ScalarValue>) -> Result<PartitionedFile> {
     let location =
@@ -352,34 +362,66 @@ impl TableProvider for WarehouseTable {
             .filter(|f| !names.is_empty() && expr_applicable_for_cols(&names, f))
             .cloned()
             .collect();
-        let files = self.files(state, &partition_filters)?;
-        if files.is_empty() {
+        let local = self.files(state, &partition_filters)?;
+        if local.is_empty() {
             let schema = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),
                 None => Arc::clone(&self.schema),
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
-        let groups_wanted = state.config().target_partitions().max(1).min(files.len());
-        let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); groups_wanted];
+        let groups_wanted = state.config().target_partitions().max(1).min(local.len());
+        let mut groups: Vec<Vec<LocalFile>> = vec![Vec::new(); groups_wanted];
         // Largest first, each to the lightest group.
-        let mut files = files;
-        files.sort_by_key(|f| std::cmp::Reverse(f.object_meta.size));
+        let mut local = local;
+        local.sort_by_key(|f| std::cmp::Reverse(f.1));
         let mut weights = vec![0u64; groups_wanted];
-        for f in files {
+        for f in local {
             let (i, _) = weights
                 .iter()
                 .enumerate()
                 .min_by_key(|(_, w)| **w)
                 .unwrap_or((0, &0));
-            weights[i] += f.object_meta.size;
+            weights[i] += f.1;
             groups[i].push(f);
+        }
+        if let Some(options) = TextOptions::of(&self.meta)? {
+            let projection: Vec<usize> = match projection {
+                Some(p) => p.clone(),
+                None => (0..self.schema.fields().len()).collect(),
+            };
+            let schema = Arc::new(self.schema.project(&projection)?);
+            let groups = groups
+                .into_iter()
+                .map(|g| {
+                    g.into_iter()
+                        .map(|(path, _, values)| (path, values))
+                        .collect()
+                })
+                .collect();
+            let data_types = self
+                .meta
+                .columns
+                .iter()
+                .map(|c| c.data_type.clone())
+                .collect();
+            return Ok(Arc::new(TextScanExec::new(
+                groups, options, data_types, projection, schema,
+            )));
         }
         let partition_fields: Vec<datafusion::arrow::datatypes::FieldRef> =
             fields(&self.meta.partition_columns)
                 .into_iter()
                 .map(Arc::new)
                 .collect();
+        let groups = groups
+            .into_iter()
+            .map(|g| {
+                g.into_iter()
+                    .map(|(path, size, values)| partitioned_file(&path, size, values))
+                    .collect::<Result<Vec<_>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
         let table_schema = TableSchema::builder(Arc::clone(&self.file_schema))
             .with_table_partition_cols(partition_fields)
             .build();

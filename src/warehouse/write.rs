@@ -17,9 +17,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::text::TextOptions;
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray, StringBuilder};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::csv::WriterBuilder;
+use datafusion::arrow::csv::writer::QuoteStyle;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::config::TableParquetOptions;
 use datafusion::common::file_options::csv_writer::CsvWriterOptions;
@@ -308,13 +310,15 @@ async fn stage_and_commit(
             }
             rows
         }
-        StorageFormat::Text { delimiter } => {
-            let options = CsvWriterOptions::new(
-                WriterBuilder::new()
-                    .with_header(false)
-                    .with_delimiter(*delimiter),
-                CompressionTypeVariant::UNCOMPRESSED,
-            );
+        StorageFormat::Text { .. } => {
+            let text = TextOptions::of(table)?.ok_or_else(|| {
+                ApiaryError::Usage(format!(
+                    "table {} is not a text table",
+                    table.qualified_name()
+                ))
+            })?;
+            let options =
+                CsvWriterOptions::new(text_writer(&text), CompressionTypeVariant::UNCOMPRESSED);
             CsvSink::new(config, options)
                 .write_all(stream, task)
                 .await?
@@ -534,4 +538,15 @@ mod tests {
         );
         assert_eq!(parse_staging_spec("p0=x61", 2), None);
     }
+}
+
+/// Hive's text writer: no header, no quoting, NULL as the table's null format, timestamps as
+/// Hive prints them.
+pub fn text_writer(text: &TextOptions) -> WriterBuilder {
+    WriterBuilder::new()
+        .with_header(false)
+        .with_delimiter(text.delimiter)
+        .with_quote_style(QuoteStyle::Never)
+        .with_null(text.null_format.clone())
+        .with_timestamp_format("%Y-%m-%d %H:%M:%S%.f".to_string())
 }

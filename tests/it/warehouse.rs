@@ -830,3 +830,42 @@ fn full_disk_leaves_no_staging_files() {
     assert_eq!(staging_dirs(&table_dir), Vec::<String>::new());
     assert_eq!(files_under(&table_dir), before);
 }
+
+// RENAME commits in the metastore first, recording the directory move it still has to make;
+// a process that dies between the commit and the move (the test hook aborts it there) leaves
+// the move to the next process that opens the warehouse, which finds the table readable under
+// its new name, with its directory moved and its data whole.
+#[test]
+fn rename_interrupted_by_a_crash_is_finished_by_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = dir.path();
+    ok(
+        wh,
+        "CREATE TABLE before_name (id INT, s STRING) PARTITIONED BY (p STRING); \
+         INSERT INTO before_name PARTITION (p) VALUES (1, 'a', 'x'), (2, 'b', 'y')",
+    );
+    let crashed = apiary_in(wh)
+        .arg("-e")
+        .arg("ALTER TABLE before_name RENAME TO after_name")
+        .env("APIARY_TEST_CRASH_IN_RENAME", "1")
+        .output()
+        .unwrap();
+    assert!(!crashed.status.success(), "the hook should have killed it");
+    assert_eq!(crashed.status.signal(), Some(6), "{}", stderr(&crashed));
+    // The crash left the directory where it was.
+    assert!(wh.join("before_name").is_dir());
+    assert!(!wh.join("after_name").exists());
+    // The next process finishes the move and reads the table under its new name.
+    let out = ok(wh, "SELECT id, s, p FROM after_name ORDER BY id");
+    assert_eq!(out, "id,s,p\n1,a,x\n2,b,y\n");
+    assert!(!wh.join("before_name").exists());
+    assert!(wh.join("after_name").join("p=x").is_dir());
+    assert_eq!(
+        ok(wh, "SHOW TABLES LIKE '*_name'"),
+        "tab_name\nafter_name\n"
+    );
+    // A rename without the crash moves the directory at once.
+    ok(wh, "ALTER TABLE after_name RENAME TO third_name");
+    assert!(wh.join("third_name").is_dir());
+    assert_eq!(ok(wh, "SELECT count(*) AS n FROM third_name"), "n\n2\n");
+}
