@@ -207,6 +207,14 @@ impl ApiaryContext {
         }
         let catalog = Arc::new(WarehouseCatalog::new(Arc::clone(&warehouse)));
         ctx.register_catalog(CATALOG_NAME, Arc::clone(&catalog) as _);
+        // Files queried directly (`SELECT * FROM 'x.parquet'`, `read_csv(...)`).
+        ctx.register_catalog(
+            crate::sql::file_tables::CATALOG,
+            Arc::new(crate::sql::file_tables::FileCatalog::new(
+                ctx.state_weak_ref(),
+                Arc::clone(&access),
+            )),
+        );
         let this = Self {
             ctx,
             generators,

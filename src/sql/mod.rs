@@ -3,6 +3,7 @@
 pub mod command;
 pub(crate) mod cursor;
 pub mod dialect;
+pub mod file_tables;
 pub mod hive_statements;
 pub mod hive_types;
 pub mod lateral;
