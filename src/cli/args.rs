@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::cli::print::OutputFormat;
+use crate::cli::print::{DEFAULT_MAX_ROWS, DEFAULT_MAX_WIDTH, OutputFormat, TableLimits};
 use crate::error::{ApiaryError, Result};
 use crate::sql::vars::{Variables, parse_assignment};
 
@@ -18,7 +18,8 @@ pub struct Args {
         short = 'e',
         long = "execute",
         value_name = "SQL",
-        conflicts_with = "files"
+        conflicts_with = "files",
+        allow_hyphen_values = true
     )]
     pub execute: Option<String>,
 
@@ -33,6 +34,15 @@ pub struct Args {
     /// Output format [default: table in a terminal, csv when piped].
     #[arg(long, value_enum)]
     pub format: Option<OutputFormat>,
+
+    /// The table format draws at most this many rows (the rest are counted); 0 draws all.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ROWS)]
+    pub max_rows: usize,
+
+    /// The table format cuts cells wider than this many characters (never EXPLAIN or
+    /// DESCRIBE output); 0 cuts nothing.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_WIDTH)]
+    pub max_width: usize,
 
     /// Print only results: no row counts, timings or banners.
     #[arg(short = 'S', long)]
@@ -104,6 +114,8 @@ pub struct Config {
     pub init: Vec<PathBuf>,
     /// How results are printed.
     pub format: OutputFormat,
+    /// How much of a result the table format draws.
+    pub limits: TableLimits,
     /// No chatter.
     pub silent: bool,
     /// Scripts go on after a failed statement.
@@ -156,6 +168,10 @@ impl Config {
             mode,
             init: args.init.clone(),
             format,
+            limits: TableLimits {
+                max_rows: args.max_rows,
+                max_width: args.max_width,
+            },
             silent: args.silent,
             continue_on_error: args.continue_on_error,
             variables,

@@ -6,6 +6,7 @@ pub mod print;
 pub mod repl;
 pub mod runner;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -88,18 +89,39 @@ async fn run_config(config: Config) -> Result<u8> {
         ctx.execute(&format!("SET {k}={v}")).await?;
     }
     let mut runner = Runner::new(ctx, config.format, config.silent, config.continue_on_error);
-    for init in &config.init {
-        if let Some(code) = report(runner.run_file(init).await) {
+    runner.limits = config.limits;
+    // Every script is read before anything runs: one that cannot be read is a usage error.
+    let Some(init) = read_scripts(&config.init) else {
+        return Ok(EXIT_USAGE);
+    };
+    let files = match &config.mode {
+        Mode::Files(files) => match read_scripts(files) {
+            Some(f) => f,
+            None => return Ok(EXIT_USAGE),
+        },
+        Mode::Repl | Mode::Execute(_) => vec![],
+    };
+    for (path, text) in &init {
+        if let Some(code) = report(run_script_file(&mut runner, path, text).await) {
             return Ok(code);
         }
     }
     let outcome = match &config.mode {
+        // SQL piped on standard input is a script, as with -f.
+        Mode::Repl if !std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+            let mut text = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+                eprintln!("apiary: cannot read the standard input: {e}");
+                return Ok(EXIT_USAGE);
+            }
+            runner.run_script(&text, "<stdin>", None).await
+        }
         Mode::Repl => return repl::run(runner).await.map(|()| EXIT_OK),
         Mode::Execute(sql) => runner.run_script(sql, "-e", None).await,
-        Mode::Files(files) => {
+        Mode::Files(_) => {
             let mut outcome = Ok(());
-            for f in files {
-                outcome = runner.run_file(f).await;
+            for (path, text) in &files {
+                outcome = run_script_file(&mut runner, path, text).await;
                 if outcome.is_err() {
                     break;
                 }
@@ -115,6 +137,33 @@ async fn run_config(config: Config) -> Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// The text of each script, or `None` (the reason printed) when one cannot be read.
+fn read_scripts(paths: &[PathBuf]) -> Option<Vec<(PathBuf, String)>> {
+    let mut scripts = Vec::with_capacity(paths.len());
+    for path in paths {
+        match std::fs::read_to_string(path) {
+            Ok(text) => scripts.push((path.clone(), text)),
+            Err(e) => {
+                eprintln!("apiary: cannot read the script {}: {e}", path.display());
+                return None;
+            }
+        }
+    }
+    Some(scripts)
+}
+
+/// Runs a script file's text, `SOURCE` resolved against its directory.
+async fn run_script_file(
+    runner: &mut Runner,
+    path: &Path,
+    text: &str,
+) -> std::result::Result<(), RunError> {
+    let dir = path.parent().map(Path::to_path_buf);
+    runner
+        .run_script(text, &path.display().to_string(), dir.as_deref())
+        .await
 }
 
 /// Prints a failed run's error; the exit code to stop with, if the run failed.

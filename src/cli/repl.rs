@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper, Highlighter, Hinter};
 
 use crate::cli::runner::{RunError, Runner};
@@ -15,6 +15,8 @@ use crate::error::{ApiaryError, Result};
 use crate::sql::is_complete;
 
 const PROMPT: &str = "apiary> ";
+/// The prompt of a statement's second and later lines.
+const CONTINUATION: &str = "    -> ";
 
 /// Keywords offered by tab completion.
 const KEYWORDS: &[&str] = &[
@@ -93,7 +95,7 @@ const KEYWORDS: &[&str] = &[
     "exit",
 ];
 
-/// The rustyline helper: statement-aware validation and name completion.
+/// The rustyline helper: name completion.
 #[derive(Helper, Hinter, Highlighter)]
 pub struct ApiaryHelper {
     names: Arc<Mutex<Vec<String>>>,
@@ -152,24 +154,9 @@ impl Completer for ApiaryHelper {
     }
 }
 
-impl Validator for ApiaryHelper {
-    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        let input = ctx.input().trim();
-        if input.is_empty() || is_shell_command(input) || is_complete(input) {
-            Ok(ValidationResult::Valid(None))
-        } else {
-            Ok(ValidationResult::Incomplete)
-        }
-    }
-}
-
-fn is_shell_command(input: &str) -> bool {
-    let cmd = input.trim_end_matches(';').trim();
-    matches!(
-        cmd.to_ascii_lowercase().as_str(),
-        "quit" | "exit" | "\\q" | "help" | "\\?"
-    )
-}
+/// Each line is read on its own (a statement's later lines under [`CONTINUATION`]): the
+/// shell, not the editor, decides where a statement ends.
+impl Validator for ApiaryHelper {}
 
 fn history_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("APIARY_HISTORY") {
@@ -209,7 +196,7 @@ SET k=v; SOURCE file.sql;";
 /// Runs the shell until Ctrl-D or `quit`.
 pub async fn run(mut runner: Runner) -> Result<()> {
     let config = rustyline::Config::builder()
-        .auto_add_history(true)
+        .auto_add_history(false)
         .completion_type(rustyline::CompletionType::List)
         .max_history_size(10_000)
         .map_err(|e| ApiaryError::Usage(e.to_string()))?
@@ -230,26 +217,52 @@ pub async fn run(mut runner: Runner) -> Result<()> {
             env!("CARGO_PKG_VERSION")
         );
     }
+    // The lines of a statement not yet ended by `;`.
+    let mut pending = String::new();
     loop {
-        match editor.readline(PROMPT) {
-            Ok(input) => {
-                let trimmed = input.trim();
-                if trimmed.is_empty() {
+        let prompt = if pending.is_empty() {
+            PROMPT
+        } else {
+            CONTINUATION
+        };
+        match editor.readline(prompt) {
+            Ok(line) => {
+                if pending.is_empty() {
+                    let trimmed = line.trim();
+                    if trimmed.is_empty() {
+                        continue;
+                    }
+                    let command = trimmed.trim_end_matches(';').trim().to_ascii_lowercase();
+                    if matches!(command.as_str(), "quit" | "exit" | "\\q") {
+                        break;
+                    }
+                    if matches!(command.as_str(), "help" | "\\?") {
+                        println!("{HELP}");
+                        continue;
+                    }
+                } else {
+                    pending.push('\n');
+                }
+                pending.push_str(&line);
+                if !is_complete(&pending) {
                     continue;
                 }
-                let command = trimmed.trim_end_matches(';').trim().to_ascii_lowercase();
-                if matches!(command.as_str(), "quit" | "exit" | "\\q") {
-                    break;
-                }
-                if matches!(command.as_str(), "help" | "\\?") {
-                    println!("{HELP}");
-                    continue;
+                let input = std::mem::take(&mut pending);
+                // History is written before the statement runs: a crash keeps it.
+                let _ = editor.add_history_entry(input.trim());
+                if let Some(h) = &history {
+                    let _ = editor.save_history(h);
                 }
                 let run = runner.run_script(&input, "<stdin>", None);
                 tokio::select! {
                     outcome = run => match outcome {
                         Ok(()) => {}
-                        Err(RunError::Statement(e)) => eprintln!("{e}"),
+                        // One input, no script: the statement's number only when there are
+                        // several, no `<stdin>`.
+                        Err(RunError::Statement(e)) if e.statement > 1 => {
+                            eprintln!("error in statement {}: {}", e.statement, e.error);
+                        }
+                        Err(RunError::Statement(e)) => eprintln!("error: {}", e.error),
                         Err(RunError::BrokenPipe) => break,
                     },
                     _ = tokio::signal::ctrl_c() => eprintln!("Query cancelled."),
@@ -259,7 +272,8 @@ pub async fn run(mut runner: Runner) -> Result<()> {
                 }
             }
             Err(ReadlineError::Interrupted) => {
-                // Ctrl-C at the prompt clears the line, as in most shells.
+                // Ctrl-C at the prompt drops the statement being typed, as in most shells.
+                pending.clear();
                 continue;
             }
             Err(ReadlineError::Eof) => break,

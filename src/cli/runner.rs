@@ -4,10 +4,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::cli::print::{OutputFormat, print_stream};
+use crate::cli::print::{OutputFormat, TableLimits, print_stream_limited};
 use crate::error::{ApiaryError, Result};
 use crate::session::{ApiaryContext, StatementOutput};
+use crate::sql::parse::ParsedStatement;
 use crate::sql::split_script;
+use datafusion::sql::parser::Statement as DFStatement;
 
 /// How deep `SOURCE` may nest before Apiary assumes a cycle.
 const MAX_SOURCE_DEPTH: usize = 32;
@@ -50,6 +52,8 @@ pub struct Runner {
     pub ctx: ApiaryContext,
     /// Result format.
     pub format: OutputFormat,
+    /// How much of a result the table format draws.
+    pub limits: TableLimits,
     /// No chatter.
     pub silent: bool,
     /// Go on after a failed statement.
@@ -81,6 +85,7 @@ impl Runner {
         Self {
             ctx,
             format,
+            limits: TableLimits::default(),
             silent,
             continue_on_error,
             failures: 0,
@@ -136,13 +141,52 @@ impl Runner {
         Box::pin(self.run_script(&text, &path.display().to_string(), dir.as_deref())).await
     }
 
-    /// Runs one statement and prints its result.
+    /// Runs one statement and prints its result. A `COPY` that fails removes the file it
+    /// was writing, unless that file was there before.
     pub async fn run_statement(&mut self, text: &str, dir: Option<&Path>) -> Result<()> {
+        let new_copy_target = self.copy_target(text).filter(|p| !p.exists());
+        let outcome = self.run_and_print(text, dir).await;
+        if outcome.is_err()
+            && let Some(target) = new_copy_target
+        {
+            // What the failed COPY left: a file, or a directory of partial files.
+            let _ = if target.is_dir() {
+                std::fs::remove_dir_all(&target)
+            } else {
+                std::fs::remove_file(&target)
+            };
+        }
+        outcome
+    }
+
+    /// The local file a `COPY ... TO` statement writes, if `text` is one.
+    fn copy_target(&self, text: &str) -> Option<PathBuf> {
+        if !first_keyword(text).eq_ignore_ascii_case("COPY") {
+            return None;
+        }
+        let text = self.ctx.substitute(text).ok()?;
+        match self.ctx.parse(&text).ok()?.as_slice() {
+            [ParsedStatement::Sql(DFStatement::CopyTo(copy))] => {
+                crate::security::guard::local_path(&copy.target)
+            }
+            _ => None,
+        }
+    }
+
+    async fn run_and_print(&mut self, text: &str, dir: Option<&Path>) -> Result<()> {
         let started = Instant::now();
+        // EXPLAIN and DESCRIBE output is never cut.
+        let mut limits = self.limits;
+        if matches!(
+            first_keyword(text).to_ascii_uppercase().as_str(),
+            "EXPLAIN" | "DESCRIBE" | "DESC"
+        ) {
+            limits.max_width = 0;
+        }
         match self.ctx.execute(text).await? {
             StatementOutput::Rows(stream) => {
                 let mut out = std::io::BufWriter::new(std::io::stdout());
-                let rows = print_stream(&mut out, stream, self.format).await?;
+                let rows = print_stream_limited(&mut out, stream, self.format, limits).await?;
                 out.flush().map_err(|source| ApiaryError::Io {
                     path: PathBuf::from("<stdout>"),
                     source,
@@ -202,5 +246,36 @@ impl Runner {
             }),
             Err(RunError::Statement(e)) => Err(ApiaryError::Usage(e.to_string())),
         }
+    }
+}
+
+/// The first word of a statement, after blank space and comments.
+fn first_keyword(text: &str) -> &str {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, r)| r);
+        } else {
+            break;
+        }
+    }
+    let end = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_keyword;
+
+    #[test]
+    fn first_keywords_skip_comments() {
+        assert_eq!(first_keyword("  -- c\n/* d */ explain SELECT 1"), "explain");
+        assert_eq!(first_keyword("COPY(SELECT 1) TO 'x'"), "COPY");
+        assert_eq!(first_keyword("-- only"), "");
     }
 }

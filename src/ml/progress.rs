@@ -61,7 +61,8 @@ impl Progress {
 
     /// Clears the bar's line.
     pub fn finish(&self) {
-        if self.bar {
+        // Once cancelled, the shell has its prompt back: the line is no longer the bar's.
+        if self.bar && !self.cancel.is_cancelled() {
             let mut err = std::io::stderr().lock();
             let _ = write!(err, "\r\x1b[2K");
             let _ = err.flush();
@@ -143,7 +144,7 @@ pub fn step_line(label: &str, p: &EpochProgress) -> String {
 
 impl TrainProgress for Progress {
     fn epoch_done(&mut self, p: &EpochProgress) {
-        if self.bar {
+        if self.bar && !self.cancel.is_cancelled() {
             let line = if self.steps {
                 step_line(&self.label, p)
             } else {

@@ -207,6 +207,14 @@ impl ApiaryContext {
         }
         let catalog = Arc::new(WarehouseCatalog::new(Arc::clone(&warehouse)));
         ctx.register_catalog(CATALOG_NAME, Arc::clone(&catalog) as _);
+        // Files queried directly (`SELECT * FROM 'x.parquet'`, `read_csv(...)`).
+        ctx.register_catalog(
+            crate::sql::file_tables::CATALOG,
+            Arc::new(crate::sql::file_tables::FileCatalog::new(
+                ctx.state_weak_ref(),
+                Arc::clone(&access),
+            )),
+        );
         let this = Self {
             ctx,
             generators,
@@ -354,12 +362,41 @@ impl ApiaryContext {
         match classify(&text) {
             Command::Sql => self.execute_sql(&text).await,
             Command::ListVariables => {
-                let mut lines: Vec<String> = self
-                    .variables
-                    .hiveconf
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
+                // Every setting with its value: Apiary's and Hive's (defaults included),
+                // the session's own, then DataFusion's options.
+                let defaults = [
+                    (
+                        settings::LOCK_TIMEOUT.to_string(),
+                        DEFAULT_LOCK_TIMEOUT.as_secs_f64().to_string(),
+                    ),
+                    (
+                        settings::EXTERNAL_ACCESS.to_string(),
+                        (!self.access.is_confined()).to_string(),
+                    ),
+                    (settings::SUBSTITUTE.to_string(), "true".to_string()),
+                    (
+                        settings::SUBSTITUTE_DEPTH.to_string(),
+                        crate::sql::vars::DEFAULT_SUBSTITUTE_DEPTH.to_string(),
+                    ),
+                ];
+                let mut values: std::collections::BTreeMap<String, String> =
+                    defaults.into_iter().collect();
+                values.extend(
+                    self.variables
+                        .hiveconf
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone())),
+                );
+                let mut lines: Vec<String> =
+                    values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let state = self.ctx.state();
+                lines.extend(
+                    state
+                        .config_options()
+                        .entries()
+                        .into_iter()
+                        .map(|e| format!("{}={}", e.key, e.value.unwrap_or_else(|| "NULL".into()))),
+                );
                 lines.extend(
                     self.variables
                         .hivevar

@@ -5,6 +5,7 @@ pub mod command;
 pub(crate) mod cursor;
 pub mod dialect;
 pub mod field_access;
+pub mod file_tables;
 pub mod grouping;
 pub mod hive_cast;
 pub mod hive_statements;

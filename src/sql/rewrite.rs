@@ -54,6 +54,7 @@ pub fn rewrite_statement(statement: &mut DFStatement, kinds: &dyn FunctionKinds)
 }
 
 fn visit<T: VisitMut>(node: &mut T, kinds: &dyn FunctionKinds) -> Result<()> {
+    super::file_tables::rewrite_file_tables(node)?;
     let mut v = Rewriter { kinds };
     match node.visit(&mut v) {
         ControlFlow::Break(e) => Err(e),

@@ -2,8 +2,10 @@
 //!
 //! Every cell goes through one formatter, [`hive_text`]'s rules: values as the Hive CLI
 //! prints them (`1.0`, `2024-01-02 03:04:05`, `["a",null]`, `{"k":1}`). The line formats
-//! (CSV, TSV, JSON) write each batch as it arrives; only the table waits for the whole
-//! result, because its column widths depend on every row.
+//! (CSV, TSV, JSON) write each batch as it arrives, the CSV and TSV header with the first
+//! batch (a statement that fails before its first batch prints nothing). The table streams
+//! too: its column widths come from the first batch and widen when a later row needs it,
+//! at most [`TableLimits::max_rows`] rows are drawn and the rest only counted.
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -38,8 +40,28 @@ pub enum OutputFormat {
     Json,
 }
 
-/// The widest a table cell gets, in characters; longer text ends in `…`.
-const MAX_CELL_WIDTH: usize = 60;
+/// How much of a result the table draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableLimits {
+    /// The most rows drawn (the rest are counted, and a footer says how many); 0 draws all.
+    pub max_rows: usize,
+    /// The widest a cell line gets, in characters (longer text ends in `…`); 0 cuts nothing.
+    pub max_width: usize,
+}
+
+/// The rows the table draws by default (DuckDB's shell shows 40).
+pub const DEFAULT_MAX_ROWS: usize = 40;
+/// The widest a table cell gets by default, in characters.
+pub const DEFAULT_MAX_WIDTH: usize = 60;
+
+impl Default for TableLimits {
+    fn default() -> Self {
+        Self {
+            max_rows: DEFAULT_MAX_ROWS,
+            max_width: DEFAULT_MAX_WIDTH,
+        }
+    }
+}
 
 /// How arrow's own formatter writes the scalars Apiary does not format itself.
 const OPTIONS: FormatOptions<'static> = FormatOptions::new()
@@ -56,8 +78,18 @@ const OPTIONS: FormatOptions<'static> = FormatOptions::new()
 /// `out` (a closed pipe among them) come back as [`DataFusionError::IoError`].
 pub async fn print_stream(
     out: &mut (dyn Write + Send),
+    stream: SendableRecordBatchStream,
+    format: OutputFormat,
+) -> Result<usize> {
+    print_stream_limited(out, stream, format, TableLimits::default()).await
+}
+
+/// [`print_stream`], the table drawn within `limits` (the line formats write every row).
+pub async fn print_stream_limited(
+    out: &mut (dyn Write + Send),
     mut stream: SendableRecordBatchStream,
     format: OutputFormat,
+    limits: TableLimits,
 ) -> Result<usize> {
     if stream.schema().fields().is_empty() {
         while let Some(batch) = stream.next().await {
@@ -66,7 +98,7 @@ pub async fn print_stream(
         return Ok(0);
     }
     match format {
-        OutputFormat::Table => print_table(out, stream).await,
+        OutputFormat::Table => print_table(out, stream, limits).await,
         OutputFormat::Csv | OutputFormat::Tsv | OutputFormat::Json => {
             print_lines(out, stream, format).await
         }
@@ -87,7 +119,9 @@ pub fn hive_text(array: &dyn Array, row: usize) -> Option<String> {
     }
 }
 
-/// CSV, TSV and JSON: a header (not for JSON), then each batch as it arrives.
+/// CSV, TSV and JSON: each batch as it arrives, the header (not for JSON) with the first
+/// one (or at the end of an empty result), so that a statement failing before its first
+/// batch writes nothing.
 async fn print_lines(
     out: &mut (dyn Write + Send),
     mut stream: SendableRecordBatchStream,
@@ -95,14 +129,20 @@ async fn print_lines(
 ) -> Result<usize> {
     let schema = stream.schema();
     let mut buf = String::new();
-    write_header(&mut buf, &schema, format);
-    emit(out, &mut buf)?;
+    let mut header = true;
     let mut rows = 0;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
+        if std::mem::take(&mut header) {
+            write_header(&mut buf, &schema, format);
+        }
         write_rows(&mut buf, &schema, &batch, format)?;
         emit(out, &mut buf)?;
         rows += batch.num_rows();
+    }
+    if header {
+        write_header(&mut buf, &schema, format);
+        emit(out, &mut buf)?;
     }
     Ok(rows)
 }
@@ -179,10 +219,14 @@ fn write_rows(
     Ok(())
 }
 
-/// The table: every row is read first, then drawn with `+---+` borders.
+/// The table, drawn as the batches arrive: the header box with the first batch (its widths
+/// from the header and that batch), each later batch's rows under it (a column that must
+/// widen gets a new rule line at its new width), at most `limits.max_rows` rows; the rest
+/// are counted, and a footer says how many were not shown.
 async fn print_table(
     out: &mut (dyn Write + Send),
     mut stream: SendableRecordBatchStream,
+    limits: TableLimits,
 ) -> Result<usize> {
     let schema = stream.schema();
     let right_aligned: Vec<bool> = schema
@@ -193,44 +237,90 @@ async fn print_table(
     let header: Vec<Vec<String>> = schema
         .fields()
         .iter()
-        .map(|f| table_cell(f.name()))
+        .map(|f| table_cell(f.name(), limits.max_width))
         .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| cell_width(h)).collect();
-    let mut rows: Vec<Vec<Vec<String>>> = Vec::new();
+    let mut buf = String::new();
+    let mut started = false;
+    let mut shown = 0;
+    let mut total = 0;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
+        total += batch.num_rows();
+        let room = if limits.max_rows == 0 {
+            usize::MAX
+        } else {
+            limits.max_rows - shown
+        };
+        let take = batch.num_rows().min(room);
+        if take == 0 {
+            // Past the limit (or an empty batch): counted, not kept.
+            continue;
+        }
         let columns = column_formatters(&batch)?;
-        for row in 0..batch.num_rows() {
-            let cells: Vec<Vec<String>> = columns
-                .iter()
-                .map(|c| table_cell(c.hive_text(row).as_deref().unwrap_or("NULL")))
-                .collect();
-            for (width, cell) in widths.iter_mut().zip(&cells) {
+        let rows: Vec<Vec<Vec<String>>> = (0..take)
+            .map(|row| {
+                columns
+                    .iter()
+                    .map(|c| {
+                        table_cell(
+                            c.hive_text(row).as_deref().unwrap_or("NULL"),
+                            limits.max_width,
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut wider = widths.clone();
+        for cells in &rows {
+            for (width, cell) in wider.iter_mut().zip(cells) {
                 *width = (*width).max(cell_width(cell));
             }
-            rows.push(cells);
         }
-    }
-
-    let mut border = String::from("+");
-    for width in &widths {
-        border.push_str(&"-".repeat(width + 2));
-        border.push('+');
-    }
-    border.push('\n');
-
-    let mut buf = String::new();
-    buf.push_str(&border);
-    push_table_row(&mut buf, &header, &widths, &right_aligned);
-    buf.push_str(&border);
-    if !rows.is_empty() {
+        if !started {
+            widths = wider;
+            buf.push_str(&border(&widths));
+            push_table_row(&mut buf, &header, &widths, &right_aligned);
+            buf.push_str(&border(&widths));
+            started = true;
+        } else if wider != widths {
+            widths = wider;
+            buf.push_str(&border(&widths));
+        }
         for cells in &rows {
             push_table_row(&mut buf, cells, &widths, &right_aligned);
         }
-        buf.push_str(&border);
+        shown += take;
+        emit(out, &mut buf)?;
+    }
+    if started {
+        buf.push_str(&border(&widths));
+    } else {
+        buf.push_str(&border(&widths));
+        push_table_row(&mut buf, &header, &widths, &right_aligned);
+        buf.push_str(&border(&widths));
+    }
+    if total > shown {
+        let hidden = total - shown;
+        let _ = writeln!(
+            buf,
+            "({hidden} more row{} not shown: {total} rows in all; --max-rows 0 shows every row)",
+            if hidden == 1 { "" } else { "s" }
+        );
     }
     emit(out, &mut buf)?;
-    Ok(rows.len())
+    Ok(total)
+}
+
+/// A rule line, `+----+---+`, for columns of `widths`.
+fn border(widths: &[usize]) -> String {
+    let mut line = String::from("+");
+    for width in widths {
+        line.push_str(&"-".repeat(width + 2));
+        line.push('+');
+    }
+    line.push('\n');
+    line
 }
 
 /// One row of the table, `| a | b |`, as many lines high as its tallest cell.
@@ -257,8 +347,8 @@ fn cell_width(cell: &[String]) -> usize {
 
 /// A table cell: one entry per line of the text (a value with newlines, such as a
 /// `render_bits` picture, is drawn on several lines), other control characters escaped, each
-/// line cut to [`MAX_CELL_WIDTH`] characters.
-fn table_cell(text: &str) -> Vec<String> {
+/// line cut to `max_width` characters (0: not cut).
+fn table_cell(text: &str, max_width: usize) -> Vec<String> {
     text.split('\n')
         .map(|line| {
             let mut cell = String::with_capacity(line.len());
@@ -269,8 +359,8 @@ fn table_cell(text: &str) -> Vec<String> {
                     c => cell.push(c),
                 }
             }
-            if cell.chars().count() > MAX_CELL_WIDTH {
-                let mut cut: String = cell.chars().take(MAX_CELL_WIDTH - 1).collect();
+            if max_width > 0 && cell.chars().count() > max_width {
+                let mut cut: String = cell.chars().take(max_width - 1).collect();
                 cut.push('…');
                 cut
             } else {

@@ -538,3 +538,113 @@ async fn a_broken_pipe_is_an_io_error() {
         );
     }
 }
+
+/// One Int64 column `n` per batch.
+fn numbers(values: &[i64]) -> RecordBatch {
+    RecordBatch::try_from_iter(vec![(
+        "n",
+        Arc::new(Int64Array::from(values.to_vec())) as ArrayRef,
+    )])
+    .unwrap()
+}
+
+async fn render_limited(
+    batches: Vec<Result<RecordBatch>>,
+    limits: TableLimits,
+) -> (String, Result<usize>) {
+    let schema = numbers(&[]).schema();
+    let stream = Box::pin(RecordBatchStreamAdapter::new(
+        schema,
+        futures::stream::iter(batches),
+    ));
+    let mut out: Vec<u8> = Vec::new();
+    let rows = print_stream_limited(&mut out, stream, OutputFormat::Table, limits).await;
+    (String::from_utf8(out).unwrap(), rows)
+}
+
+#[tokio::test]
+async fn table_draws_at_most_max_rows_and_counts_the_rest() {
+    let batches = vec![
+        Ok(numbers(&[1, 2])),
+        Ok(numbers(&[3, 4])),
+        Ok(numbers(&[5, 6])),
+    ];
+    let limits = TableLimits {
+        max_rows: 3,
+        max_width: 60,
+    };
+    let (text, rows) = render_limited(batches, limits).await;
+    assert_eq!(rows.unwrap(), 6);
+    assert_eq!(
+        text,
+        "+---+\n| n |\n+---+\n| 1 |\n| 2 |\n| 3 |\n+---+\n\
+         (3 more rows not shown: 6 rows in all; --max-rows 0 shows every row)\n"
+    );
+    let all = TableLimits {
+        max_rows: 0,
+        max_width: 60,
+    };
+    let (text, rows) = render_limited(vec![Ok(numbers(&[1, 2])), Ok(numbers(&[3]))], all).await;
+    assert_eq!(rows.unwrap(), 3);
+    assert_eq!(text, "+---+\n| n |\n+---+\n| 1 |\n| 2 |\n| 3 |\n+---+\n");
+}
+
+#[tokio::test]
+async fn table_widens_a_column_when_a_later_batch_needs_it() {
+    let (text, _) = render_limited(
+        vec![Ok(numbers(&[1])), Ok(numbers(&[12345]))],
+        TableLimits::default(),
+    )
+    .await;
+    assert_eq!(
+        text,
+        "+---+\n| n |\n+---+\n| 1 |\n+-------+\n| 12345 |\n+-------+\n"
+    );
+}
+
+#[tokio::test]
+async fn table_rows_are_written_as_they_arrive_and_failures_before_them_write_nothing() {
+    let (text, rows) = render_limited(
+        vec![
+            Ok(numbers(&[7])),
+            Err(DataFusionError::Execution("boom".into())),
+        ],
+        TableLimits::default(),
+    )
+    .await;
+    assert!(rows.is_err());
+    assert_eq!(text, "+---+\n| n |\n+---+\n| 7 |\n");
+    for format in [OutputFormat::Table, OutputFormat::Csv, OutputFormat::Tsv] {
+        let batches = futures::stream::iter(vec![Err(DataFusionError::Execution("boom".into()))]);
+        let stream = Box::pin(RecordBatchStreamAdapter::new(
+            numbers(&[]).schema(),
+            batches,
+        ));
+        let mut out: Vec<u8> = Vec::new();
+        assert!(print_stream(&mut out, stream, format).await.is_err());
+        assert_eq!(String::from_utf8(out).unwrap(), "", "{format:?}");
+    }
+}
+
+#[tokio::test]
+async fn table_cells_are_cut_only_when_a_width_is_set() {
+    let long = "y".repeat(70);
+    let batch = RecordBatch::try_from_iter(vec![(
+        "s",
+        Arc::new(StringArray::from(vec![long.as_str()])) as ArrayRef,
+    )])
+    .unwrap();
+    for (max_width, cell) in [(10, format!("{}…", "y".repeat(9))), (0, long.clone())] {
+        let stream = MemoryStream::try_new(vec![batch.clone()], batch.schema(), None).unwrap();
+        let mut out: Vec<u8> = Vec::new();
+        let limits = TableLimits {
+            max_rows: 40,
+            max_width,
+        };
+        print_stream_limited(&mut out, Box::pin(stream), OutputFormat::Table, limits)
+            .await
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(&format!("| {cell} |")), "{text}");
+    }
+}
