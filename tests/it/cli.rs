@@ -196,7 +196,10 @@ fn show_and_describe() {
         out.starts_with("tab_name\nevents\npageads\ntab_name\nexplode\nposexplode\n"),
         "{out}"
     );
-    assert!(out.contains("stack(n, v1, ..., vk)"), "{out}");
+    assert!(
+        out.contains("stack(n, cols...) - turns k columns into n rows"),
+        "{out}"
+    );
 }
 
 #[test]

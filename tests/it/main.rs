@@ -10,6 +10,7 @@ mod limits;
 mod models;
 mod planning;
 mod position;
+mod readme;
 mod security;
 mod server;
 mod server_hardening;

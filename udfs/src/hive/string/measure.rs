@@ -63,29 +63,32 @@ fn soundex(args: &[Val<'_>]) -> Result<Out> {
     let Some(&first) = letters.first() else {
         return Ok(Out::S(String::new()));
     };
-    let code_at = |i: usize| -> Result<char> {
+    // Hive's Soundex (commons-codec) refuses a letter outside A-Z, and Hive answers NULL.
+    let code_at = |i: usize| -> Option<char> {
         let c = letters[i];
-        let Some(mapped) = soundex_code(c) else {
-            return exec_err!("soundex: the character '{c}' is not mapped (only A-Z are)");
-        };
+        let mapped = soundex_code(c)?;
         // Letters separated by H or W with the same code are coded once.
         if i > 1 && mapped != '0' {
             let before = letters[i - 1];
             if before == 'H' || before == 'W' {
                 let before2 = letters[i - 2];
                 if soundex_code(before2) == Some(mapped) || before2 == 'H' || before2 == 'W' {
-                    return Ok('\0');
+                    return Some('\0');
                 }
             }
         }
-        Ok(mapped)
+        Some(mapped)
     };
     let mut out = vec![first, '0', '0', '0'];
-    let mut last = code_at(0)?;
+    let Some(mut last) = code_at(0) else {
+        return Ok(Out::Null);
+    };
     let mut count = 1;
     let mut i = 1;
     while i < letters.len() && count < 4 {
-        let mapped = code_at(i)?;
+        let Some(mapped) = code_at(i) else {
+            return Ok(Out::Null);
+        };
         i += 1;
         if mapped != '\0' {
             if mapped != '0' && mapped != last {
