@@ -520,6 +520,17 @@ impl DataSink for WarehouseSink {
     }
 }
 
+/// Hive's text writer: no header, no quoting, NULL as the table's null format, timestamps as
+/// Hive prints them.
+pub fn text_writer(text: &TextOptions) -> WriterBuilder {
+    WriterBuilder::new()
+        .with_header(false)
+        .with_delimiter(text.delimiter)
+        .with_quote_style(QuoteStyle::Never)
+        .with_null(text.null_format.clone())
+        .with_timestamp_format("%Y-%m-%d %H:%M:%S%.f".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -538,15 +549,4 @@ mod tests {
         );
         assert_eq!(parse_staging_spec("p0=x61", 2), None);
     }
-}
-
-/// Hive's text writer: no header, no quoting, NULL as the table's null format, timestamps as
-/// Hive prints them.
-pub fn text_writer(text: &TextOptions) -> WriterBuilder {
-    WriterBuilder::new()
-        .with_header(false)
-        .with_delimiter(text.delimiter)
-        .with_quote_style(QuoteStyle::Never)
-        .with_null(text.null_format.clone())
-        .with_timestamp_format("%Y-%m-%d %H:%M:%S%.f".to_string())
 }

@@ -340,6 +340,7 @@ impl ScalarUDFImpl for NullTestFunc {
 
 /// Which `IS [NOT] TRUE/FALSE` test a [`TruthTestFunc`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(clippy::enum_variant_names)] // Named after the SQL tests they are.
 enum Truth {
     IsTrue,
     IsFalse,

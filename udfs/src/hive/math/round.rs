@@ -130,7 +130,7 @@ fn round_integer(v: i64, d: i32, even: bool) -> i64 {
 fn result_type(t: &DataType, d: i32) -> DataType {
     match t {
         DataType::Decimal128(p, s) => {
-            let scale = d.max(0).min(38);
+            let scale = d.clamp(0, 38);
             let precision = (i32::from(*p) - i32::from(*s) + 1 + scale).clamp(1, 38);
             DataType::Decimal128(precision as u8, scale as i8)
         }

@@ -72,7 +72,7 @@ fn encrypt(cipher: &Cipher, input: &[u8]) -> Vec<u8> {
 
 /// ECB decryption; `None` when the input is not whole blocks or the padding is wrong.
 fn decrypt(cipher: &Cipher, input: &[u8]) -> Option<Vec<u8>> {
-    if input.is_empty() || input.len() % BLOCK != 0 {
+    if input.is_empty() || !input.len().is_multiple_of(BLOCK) {
         return None;
     }
     let mut data = input.to_vec();

@@ -135,7 +135,7 @@ fn encode(args: &[Val<'_>]) -> Result<Out> {
 }
 
 fn decode_utf16(bytes: &[u8], little_endian: bool, name: &str) -> Result<String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return exec_err!("decode: the bytes are not valid {name} (odd length)");
     }
     let units = bytes.chunks_exact(2).map(|p| {

@@ -171,7 +171,7 @@ impl Pattern {
         }
         out.push_str(&self.prefix);
         for (i, d) in int.iter().enumerate() {
-            if self.grouping > 0 && i > 0 && (int.len() - i) % self.grouping == 0 {
+            if self.grouping > 0 && i > 0 && (int.len() - i).is_multiple_of(self.grouping) {
                 out.push(',');
             }
             out.push(char::from(b'0' + d));

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use datafusion::common::{Result, exec_err};
+use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
 
 use super::row_fn::{Arg, Out, Ret, RowFn, Val};

@@ -92,15 +92,12 @@ fn words(sentence: &str) -> Vec<String> {
             i += 1;
         }
         // Alternating runs of letters and numbers, each with its joiners.
-        loop {
-            let Some(&c) = chars.get(i) else { break };
+        while let Some(&c) = chars.get(i) {
             if is_letter(c) {
                 while i < chars.len() {
-                    if is_letter(chars[i]) || is_mark(chars[i]) {
-                        i += 1;
-                    } else if matches!(chars[i], '-' | '\'' | '"' | '.' | '_' | '\u{00AD}')
-                        && chars.get(i + 1).is_some_and(|n| is_letter(*n))
-                    {
+                    let joined = matches!(chars[i], '-' | '\'' | '"' | '.' | '_' | '\u{00AD}')
+                        && chars.get(i + 1).is_some_and(|n| is_letter(*n));
+                    if is_letter(chars[i]) || is_mark(chars[i]) || joined {
                         i += 1;
                     } else {
                         break;
@@ -108,11 +105,9 @@ fn words(sentence: &str) -> Vec<String> {
                 }
             } else if c.is_numeric() {
                 while i < chars.len() {
-                    if chars[i].is_numeric() {
-                        i += 1;
-                    } else if matches!(chars[i], ',' | '.' | '\'' | '"')
-                        && chars.get(i + 1).is_some_and(|n| n.is_numeric())
-                    {
+                    let joined = matches!(chars[i], ',' | '.' | '\'' | '"')
+                        && chars.get(i + 1).is_some_and(|n| n.is_numeric());
+                    if chars[i].is_numeric() || joined {
                         i += 1;
                     } else {
                         break;
