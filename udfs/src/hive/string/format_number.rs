@@ -260,6 +260,9 @@ impl ScalarUDFImpl for FormatNumberFunc {
             | DataType::Decimal64(..)
             | DataType::Decimal128(..)
             | DataType::Decimal256(..) => DataType::Utf8,
+            // A decimal comes back here as its text once coerced (the planner checks the
+            // coerced types again); a string argument is read as that text too.
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => DataType::Utf8,
             DataType::Null => DataType::Int64,
             other => {
                 return Err(hive_arg_error(
