@@ -36,7 +36,7 @@ static DOC: LazyLock<Documentation> = LazyLock::new(|| {
     hive_doc(
         DOC_SECTION_MATH,
         "Divides a by b and truncates the quotient toward zero (a bigint); NULL when b is 0.",
-        "a DIV b",
+        "div(a, b), written a DIV b",
         "SELECT 7 DIV 2, -7 DIV 2, 7 DIV 0",
     )
 });

@@ -185,13 +185,28 @@ async fn the_map_planner_takes_no_pairs_as_an_empty_string_map() {
 
 #[tokio::test]
 async fn every_function_is_documented() {
+    // A Hive function listed in the catalog with Hive's usage line is documented by it (checked
+    // through the engine by tests/it/functions.rs); the others document themselves.
+    let in_catalog =
+        |name: &str| super::catalog::hive_function(name).is_some_and(|f| !f.usage.is_empty());
     for udf in all_scalar_functions() {
-        let doc = udf.documentation().unwrap();
+        // `hive_cast` is the planner's target for CAST, never written by users.
+        if in_catalog(udf.name()) || udf.name() == "hive_cast" {
+            continue;
+        }
+        let doc = udf
+            .documentation()
+            .unwrap_or_else(|| panic!("{}", udf.name()));
         assert!(doc.syntax_example.starts_with(udf.name()), "{}", udf.name());
         assert!(doc.sql_example.is_some(), "{}", udf.name());
     }
     for udaf in all_aggregate_functions() {
-        let doc = udaf.documentation().unwrap();
+        if in_catalog(udaf.name()) {
+            continue;
+        }
+        let doc = udaf
+            .documentation()
+            .unwrap_or_else(|| panic!("{}", udaf.name()));
         assert!(
             doc.syntax_example.starts_with(udaf.name()),
             "{}",
