@@ -4,10 +4,8 @@
 //! `CAST(x AS VARCHAR(n))` / `CAST(x AS CHAR(n))` become `varchar(x, n)` / `char(x, n)`, which
 //! cut (and pad) to n characters. `TRY_CAST` and implicit coercions stay DataFusion's.
 
-use datafusion::sql::sqlparser::ast::{
-    CastKind, CharacterLength, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, Ident, ObjectName, Value,
-};
+use super::dialect::call;
+use datafusion::sql::sqlparser::ast::{CastKind, CharacterLength, DataType, Expr, Value};
 
 /// The function (in apiary-udfs' conversion family) an explicit cast becomes.
 const HIVE_CAST: &str = "hive_cast";
@@ -63,24 +61,4 @@ fn char_length(data_type: &DataType) -> Option<(&'static str, u64)> {
         Some(CharacterLength::IntegerLength { length, .. }) => Some((name, *length)),
         _ => None,
     }
-}
-
-fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new(name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
-                .collect(),
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
 }
