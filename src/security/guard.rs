@@ -118,6 +118,19 @@ impl StatementGuard<'_> {
             HiveStatement::MsckRepair(table) => self.not_sample(table, "MSCK REPAIR TABLE")?,
             HiveStatement::Truncate { table, .. } => self.not_sample(table, "TRUNCATE")?,
             HiveStatement::DropTable { table, .. } => self.not_sample(table, "DROP TABLE")?,
+            HiveStatement::CreateView(create) => {
+                self.check_new_name(NameKind::View, &create.name)?;
+                self.not_sample(&create.name, "CREATE VIEW")?;
+            }
+            HiveStatement::AlterView { view, change } => {
+                self.not_sample(view, "ALTER VIEW")?;
+                if let crate::sql::hive_statements::AlterView::Rename(to) = change.as_ref() {
+                    self.not_sample(to, "ALTER VIEW ... RENAME TO")?;
+                    self.check_new_name(NameKind::View, to)?;
+                }
+            }
+            HiveStatement::DropView { view, .. } => self.not_sample(view, "DROP VIEW")?,
+            HiveStatement::ShowViews { .. } => {}
             HiveStatement::LoadData { path, table, .. } => {
                 self.not_sample(table, "LOAD DATA")?;
                 paths.push(NamedPath {

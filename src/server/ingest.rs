@@ -98,6 +98,7 @@ pub async fn ingest(
                     partition_columns: vec![],
                     properties: Default::default(),
                     created: 0,
+                    view_text: None,
                 };
                 (meta, true, false)
             }

@@ -10,7 +10,7 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{LogicalPlan, ScalarUDF};
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -111,9 +111,12 @@ impl std::fmt::Debug for ApiaryContext {
     }
 }
 
-struct Kinds<'a> {
-    generators: &'a GeneratorRegistry,
-    ctx: &'a SessionContext,
+/// What the rewrites ask of a session's functions: its generators and aggregates.
+pub(crate) struct Kinds<'a> {
+    /// The session's generators.
+    pub(crate) generators: &'a GeneratorRegistry,
+    /// The session's state (for its aggregate functions).
+    pub(crate) state: &'a SessionState,
 }
 
 impl FunctionKinds for Kinds<'_> {
@@ -122,11 +125,7 @@ impl FunctionKinds for Kinds<'_> {
     }
 
     fn is_aggregate(&self, name: &str) -> bool {
-        self.ctx
-            .state_ref()
-            .read()
-            .aggregate_functions()
-            .contains_key(name)
+        self.state.aggregate_functions().contains_key(name)
     }
 }
 
@@ -206,6 +205,10 @@ impl ApiaryContext {
             }
         }
         let catalog = Arc::new(WarehouseCatalog::new(Arc::clone(&warehouse)));
+        catalog.set_view_planner(crate::warehouse::views::ViewPlanner::new(
+            ctx.state_weak_ref(),
+            Arc::clone(&generators),
+        ));
         ctx.register_catalog(CATALOG_NAME, Arc::clone(&catalog) as _);
         // Files queried directly (`SELECT * FROM 'x.parquet'`, `read_csv(...)`).
         ctx.register_catalog(
@@ -283,11 +286,14 @@ impl ApiaryContext {
             .generators
             .read()
             .map_err(|_| ApiaryError::Usage("generator registry is poisoned".into()))?;
+        let state = self.ctx.state_ref();
+        let state = state.read();
         let kinds = Kinds {
             generators: &registry,
-            ctx: &self.ctx,
+            state: &state,
         };
         let statements = parse_statements(text, &kinds)?;
+        drop(state);
         let current_db = self.current_database();
         let guard = StatementGuard {
             access: &self.access,

@@ -12,7 +12,7 @@ use datafusion::common::{DataFusionError, Result};
 use datafusion::sql::sqlparser::ast::Query;
 use datafusion::sql::sqlparser::dialect::Dialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
-use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
+use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Whitespace};
 
 use super::cursor::Cursor;
 
@@ -169,6 +169,81 @@ pub struct InsertDirectory {
     pub null_format: Option<String>,
     /// The rows.
     pub query: Box<Query>,
+}
+
+/// A view's query: parsed (for the checks and rewrites every query gets) and as the user
+/// wrote it (what the metastore keeps and every read plans again).
+#[derive(Debug, Clone)]
+pub struct ViewQuery {
+    /// The query.
+    pub query: Box<Query>,
+    /// Its text, from the statement's source ([`ViewQuery::fill_text`]).
+    pub text: String,
+    /// Where the query starts in the statement's source.
+    pub start: Location,
+}
+
+impl ViewQuery {
+    /// Takes the query's text from `source` (the text the statement's token spans point
+    /// into), up to `end` (`None`: the end of `source`).
+    pub fn fill_text(&mut self, source: &str, end: Option<Location>) {
+        let from = offset_of(source, self.start).unwrap_or(source.len());
+        let to = end
+            .and_then(|e| offset_of(source, e))
+            .unwrap_or(source.len())
+            .max(from);
+        self.text = source[from..to].trim().to_string();
+    }
+}
+
+/// The byte offset of a tokenizer location (1-based line and character column) in `source`.
+fn offset_of(source: &str, at: Location) -> Option<usize> {
+    if at.line == 0 {
+        return None;
+    }
+    let mut line_start = 0;
+    for _ in 1..at.line {
+        line_start += source[line_start..].find('\n')? + 1;
+    }
+    let line = &source[line_start..];
+    let column = usize::try_from(at.column.saturating_sub(1)).ok()?;
+    Some(
+        line_start
+            + line
+                .char_indices()
+                .nth(column)
+                .map_or(line.len(), |(i, _)| i),
+    )
+}
+
+/// `CREATE [OR REPLACE] VIEW`.
+#[derive(Debug, Clone)]
+pub struct CreateView {
+    /// The view.
+    pub name: TableName,
+    /// `OR REPLACE`.
+    pub or_replace: bool,
+    /// `IF NOT EXISTS`.
+    pub if_not_exists: bool,
+    /// `(name [COMMENT '...'], ...)`: the view's column names.
+    pub columns: Vec<(String, Option<String>)>,
+    /// `COMMENT '...'`.
+    pub comment: Option<String>,
+    /// `TBLPROPERTIES (...)`.
+    pub properties: Vec<(String, String)>,
+    /// `AS SELECT ...`.
+    pub query: ViewQuery,
+}
+
+/// What `ALTER VIEW` changes.
+#[derive(Debug, Clone)]
+pub enum AlterView {
+    /// `AS SELECT ...`: a new query.
+    As(ViewQuery),
+    /// `RENAME TO`.
+    Rename(TableName),
+    /// `SET TBLPROPERTIES (...)`.
+    SetProperties(Vec<(String, String)>),
 }
 
 /// A warehouse statement.
@@ -333,6 +408,29 @@ pub enum HiveStatement {
         /// The new location.
         location: String,
     },
+    /// `CREATE [OR REPLACE] VIEW`.
+    CreateView(Box<CreateView>),
+    /// `ALTER VIEW v ...`.
+    AlterView {
+        /// The view.
+        view: TableName,
+        /// What changes.
+        change: Box<AlterView>,
+    },
+    /// `DROP VIEW [IF EXISTS] v`.
+    DropView {
+        /// The view.
+        view: TableName,
+        /// `IF EXISTS`.
+        if_exists: bool,
+    },
+    /// `SHOW VIEWS [IN db] [LIKE 'p']`.
+    ShowViews {
+        /// `IN db`.
+        db: Option<String>,
+        /// `LIKE 'p'`.
+        pattern: Option<String>,
+    },
     /// `DROP TABLE`.
     DropTable {
         /// Table.
@@ -371,8 +469,12 @@ pub fn is_hive_statement(tokens: &[TokenWithSpan]) -> bool {
     let w = |i: usize, s: &str| word_is(sig.get(i), s);
     if w(0, "CREATE") {
         let mut i = 1;
+        // `CREATE [OR REPLACE] VIEW` is the warehouse's; Spark's `TEMPORARY VIEW` the session's.
         if w(i, "OR") && w(i + 1, "REPLACE") {
-            return false;
+            return w(i + 2, "VIEW");
+        }
+        if w(i, "VIEW") {
+            return true;
         }
         if w(i, "DATABASE") || w(i, "SCHEMA") {
             return true;
@@ -396,10 +498,11 @@ pub fn is_hive_statement(tokens: &[TokenWithSpan]) -> bool {
         return !datafusion_only;
     }
     if w(0, "DROP") {
-        return w(1, "DATABASE") || w(1, "SCHEMA") || w(1, "TABLE");
+        return w(1, "DATABASE") || w(1, "SCHEMA") || w(1, "TABLE") || w(1, "VIEW");
     }
     if w(0, "SHOW") {
         return w(1, "DATABASES")
+            || w(1, "VIEWS")
             || w(1, "TBLPROPERTIES")
             || w(1, "SCHEMAS")
             || w(1, "TABLES")
@@ -415,7 +518,7 @@ pub fn is_hive_statement(tokens: &[TokenWithSpan]) -> bool {
             || w(1, "WITH"));
     }
     w(0, "USE")
-        || w(0, "ALTER") && w(1, "TABLE")
+        || w(0, "ALTER") && (w(1, "TABLE") || w(1, "VIEW"))
         || w(0, "LOAD") && w(1, "DATA")
         || w(0, "ANALYZE") && w(1, "TABLE")
         || w(0, "MSCK")
@@ -446,6 +549,11 @@ pub fn parse_hive_statement(
 
 fn parse_owned(p: &mut Cursor<'_>) -> Result<HiveStatement> {
     if p.eat("CREATE") {
+        let or_replace = p.eat_all(&["OR", "REPLACE"]);
+        if or_replace || p.peek_is("VIEW") {
+            p.expect("VIEW")?;
+            return parse_create_view(p, or_replace);
+        }
         if p.eat("DATABASE") || p.eat("SCHEMA") {
             let if_not_exists = p.eat_all(&["IF", "NOT", "EXISTS"]);
             let name = p.ident()?;
@@ -487,6 +595,11 @@ fn parse_owned(p: &mut Cursor<'_>) -> Result<HiveStatement> {
                 cascade,
             });
         }
+        if p.eat("VIEW") {
+            let if_exists = p.eat_all(&["IF", "EXISTS"]);
+            let view = p.table_name()?;
+            return Ok(HiveStatement::DropView { view, if_exists });
+        }
         p.expect("TABLE")?;
         let if_exists = p.eat_all(&["IF", "EXISTS"]);
         let table = p.table_name()?;
@@ -504,15 +617,21 @@ fn parse_owned(p: &mut Cursor<'_>) -> Result<HiveStatement> {
         if p.eat("DATABASES") || p.eat("SCHEMAS") {
             return Ok(HiveStatement::ShowDatabases(p.like_pattern()?));
         }
-        if p.eat("TABLES") {
+        if p.peek_is("TABLES") || p.peek_is("VIEWS") {
+            let views = p.eat("VIEWS");
+            if !views {
+                p.expect("TABLES")?;
+            }
             let db = if p.eat("IN") || p.eat("FROM") {
                 Some(p.ident()?)
             } else {
                 None
             };
-            return Ok(HiveStatement::ShowTables {
-                db,
-                pattern: p.like_pattern()?,
+            let pattern = p.like_pattern()?;
+            return Ok(if views {
+                HiveStatement::ShowViews { db, pattern }
+            } else {
+                HiveStatement::ShowTables { db, pattern }
             });
         }
         if p.eat("TBLPROPERTIES") {
@@ -563,6 +682,25 @@ fn parse_owned(p: &mut Cursor<'_>) -> Result<HiveStatement> {
         return Ok(HiveStatement::Truncate { table, partition });
     }
     if p.eat("ALTER") {
+        if p.eat("VIEW") {
+            let view = p.table_name()?;
+            let change = if p.eat("AS") {
+                AlterView::As(view_query(p)?)
+            } else if p.eat_all(&["RENAME", "TO"]) {
+                AlterView::Rename(p.table_name()?)
+            } else if p.eat_all(&["SET", "TBLPROPERTIES"]) {
+                AlterView::SetProperties(p.properties()?)
+            } else {
+                return p
+                    .parser
+                    .expected("AS, RENAME TO or SET TBLPROPERTIES", p.parser.peek_token())
+                    .map_err(from_parser);
+            };
+            return Ok(HiveStatement::AlterView {
+                view,
+                change: Box::new(change),
+            });
+        }
         p.expect("TABLE")?;
         let table = p.table_name()?;
         return parse_alter(p, table);
@@ -627,6 +765,73 @@ fn parse_owned(p: &mut Cursor<'_>) -> Result<HiveStatement> {
     p.parser
         .expected("a warehouse statement", p.parser.peek_token())
         .map_err(from_parser)
+}
+
+/// `[IF NOT EXISTS] name [(col [COMMENT '...'], ...)] [COMMENT '...'] [TBLPROPERTIES (...)]
+/// AS query`, after `CREATE [OR REPLACE] VIEW`.
+fn parse_create_view(p: &mut Cursor<'_>, or_replace: bool) -> Result<HiveStatement> {
+    let if_not_exists = p.eat_all(&["IF", "NOT", "EXISTS"]);
+    let name = p.table_name()?;
+    let mut columns = Vec::new();
+    if p.parser.consume_token(&Token::LParen) {
+        loop {
+            let column = p.ident()?;
+            let comment = if p.eat("COMMENT") {
+                Some(p.string()?)
+            } else {
+                None
+            };
+            columns.push((column, comment));
+            if !p.parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        p.expect_token(&Token::RParen)?;
+    }
+    let mut comment = None;
+    let mut properties = Vec::new();
+    loop {
+        if p.eat("COMMENT") {
+            comment = Some(p.string()?);
+        } else if p.eat("TBLPROPERTIES") {
+            properties.extend(p.properties()?);
+        } else {
+            break;
+        }
+    }
+    p.expect("AS")?;
+    let query = view_query(p)?;
+    Ok(HiveStatement::CreateView(Box::new(CreateView {
+        name,
+        or_replace,
+        if_not_exists,
+        columns,
+        comment,
+        properties,
+        query,
+    })))
+}
+
+/// A view's query; its text is filled in by the caller, who has the source.
+fn view_query(p: &mut Cursor<'_>) -> Result<ViewQuery> {
+    let start = p.parser.peek_token().span.start;
+    Ok(ViewQuery {
+        query: p.query()?,
+        text: String::new(),
+        start,
+    })
+}
+
+/// The view query inside a statement, if any.
+pub(crate) fn view_query_mut(statement: &mut HiveStatement) -> Option<&mut ViewQuery> {
+    match statement {
+        HiveStatement::CreateView(c) => Some(&mut c.query),
+        HiveStatement::AlterView { change, .. } => match change.as_mut() {
+            AlterView::As(q) => Some(q),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn parse_create_table(p: &mut Cursor<'_>, external: bool) -> Result<HiveStatement> {

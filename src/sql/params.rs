@@ -21,7 +21,7 @@ use datafusion::sql::sqlparser::ast::{
 };
 use datafusion::sql::unparser::Unparser;
 
-use super::hive_statements::HiveStatement;
+use super::hive_statements::{AlterView, HiveStatement};
 use super::model_statements::ModelStatement;
 use super::parse::ParsedStatement;
 
@@ -298,6 +298,11 @@ pub(crate) fn hive_queries(statement: &HiveStatement) -> Vec<&Query> {
         HiveStatement::Insert(i) => vec![&i.query],
         HiveStatement::MultiInsert(inserts) => inserts.iter().map(|i| i.query.as_ref()).collect(),
         HiveStatement::InsertDirectory(i) => vec![&i.query],
+        HiveStatement::CreateView(c) => vec![&c.query.query],
+        HiveStatement::AlterView { change, .. } => match change.as_ref() {
+            AlterView::As(q) => vec![&q.query],
+            _ => vec![],
+        },
         _ => vec![],
     }
 }
@@ -309,6 +314,11 @@ pub(crate) fn hive_queries_mut(statement: &mut HiveStatement) -> Vec<&mut Box<Qu
         HiveStatement::Insert(i) => vec![&mut i.query],
         HiveStatement::MultiInsert(inserts) => inserts.iter_mut().map(|i| &mut i.query).collect(),
         HiveStatement::InsertDirectory(i) => vec![&mut i.query],
+        HiveStatement::CreateView(c) => vec![&mut c.query.query],
+        HiveStatement::AlterView { change, .. } => match change.as_mut() {
+            AlterView::As(q) => vec![&mut q.query],
+            _ => vec![],
+        },
         _ => vec![],
     }
 }

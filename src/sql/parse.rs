@@ -7,7 +7,7 @@ use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect};
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use super::dialect::ApiaryDialect;
-use super::hive_statements::{HiveStatement, parse_hive_statement};
+use super::hive_statements::{HiveStatement, parse_hive_statement, view_query_mut};
 use super::lateral::rewrite_tokens;
 use super::model_statements::{ModelStatement, parse_model_statement};
 use super::nesting;
@@ -44,7 +44,7 @@ pub fn parse_statements(text: &str, kinds: &dyn FunctionKinds) -> Result<Vec<Par
         number_question_marks(&mut group);
         nesting::check_type_depth(&group)?;
         nesting::check_name_parts(&group)?;
-        for statement in parse_group_on_enough_stack(group)? {
+        for statement in parse_group_on_enough_stack(group, text)? {
             out.push(match statement {
                 ParsedStatement::Model(mut model) => {
                     if let ModelStatement::Create { query, .. } = &mut model {
@@ -78,13 +78,16 @@ const STACK_PER_TOKEN: usize = 1 << 10;
 /// [`parse_group`], on a thread whose stack fits a tree as deep as the statement is long
 /// when the statement is long: dropping such a tree recurses once per level, and nothing
 /// bounds the depth before the nesting check has seen the tree.
-fn parse_group_on_enough_stack(group: Vec<TokenWithSpan>) -> Result<Vec<ParsedStatement>> {
+fn parse_group_on_enough_stack(
+    group: Vec<TokenWithSpan>,
+    source: &str,
+) -> Result<Vec<ParsedStatement>> {
     let tokens = group
         .iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_)))
         .count();
     if tokens <= TOKENS_ON_CALLER_STACK {
-        return parse_group(group);
+        return parse_group(group, source);
     }
     let stack = tokens
         .saturating_mul(STACK_PER_TOKEN)
@@ -93,7 +96,7 @@ fn parse_group_on_enough_stack(group: Vec<TokenWithSpan>) -> Result<Vec<ParsedSt
         let parser = std::thread::Builder::new()
             .name("apiary-parse".into())
             .stack_size(stack)
-            .spawn_scoped(scope, move || parse_group(group))
+            .spawn_scoped(scope, move || parse_group(group, source))
             .map_err(|e| {
                 DataFusionError::Plan(format!(
                     "statement too large to parse ({tokens} tokens): cannot start a thread \
@@ -110,8 +113,8 @@ fn parse_group_on_enough_stack(group: Vec<TokenWithSpan>) -> Result<Vec<ParsedSt
 }
 
 /// Parses one statement's tokens (a model, warehouse or SQL statement) and checks its
-/// nesting; no rewrites yet.
-fn parse_group(group: Vec<TokenWithSpan>) -> Result<Vec<ParsedStatement>> {
+/// nesting; no rewrites yet. `source` is the text the tokens' spans point into.
+fn parse_group(group: Vec<TokenWithSpan>, source: &str) -> Result<Vec<ParsedStatement>> {
     let dialect = ApiaryDialect::default();
     let statement_text: String = group.iter().map(|t| t.token.to_string()).collect();
     if let Some(mut model) = parse_model_statement(&dialect, group.clone())? {
@@ -120,17 +123,32 @@ fn parse_group(group: Vec<TokenWithSpan>) -> Result<Vec<ParsedStatement>> {
         }
         return Ok(vec![ParsedStatement::Model(model)]);
     }
+    let group_end = group
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .map(|t| t.span.end)
+        .max();
     let hive = match parse_hive_statement(&dialect, group.clone()) {
-        Ok(h) => h,
-        // The query inside may need the generic dialect, as below.
-        Err(hive_error) => Some(
-            parse_with_tokens(&GenericDialect {}, &statement_text, |d, t| {
+        Ok(mut h) => {
+            if let Some(view) = h.as_mut().and_then(view_query_mut) {
+                view.fill_text(source, group_end);
+            }
+            h
+        }
+        // The query inside may need the generic dialect, as below (its spans point into the
+        // statement's text as the tokens print it).
+        Err(hive_error) => {
+            let mut h = parse_with_tokens(&GenericDialect {}, &statement_text, |d, t| {
                 parse_hive_statement(d, t)
             })
             .ok()
             .flatten()
-            .ok_or_else(|| locate_end_of_input(hive_error, &statement_text))?,
-        ),
+            .ok_or_else(|| locate_end_of_input(hive_error, &statement_text))?;
+            if let Some(view) = view_query_mut(&mut h) {
+                view.fill_text(&statement_text, None);
+            }
+            Some(h)
+        }
     };
     if let Some(mut hive) = hive {
         for q in super::params::hive_queries_mut(&mut hive) {

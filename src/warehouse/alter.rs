@@ -193,7 +193,7 @@ impl WarehouseSession<'_> {
         table: &TableName,
         key: Option<&str>,
     ) -> Result<StatementOutput> {
-        let meta = self.table(table)?;
+        let meta = self.table_or_view(table)?;
         let rows: Vec<Vec<String>> = match key {
             Some(k) => match meta.properties.get(k) {
                 Some(v) => vec![vec![k.to_string(), v.clone()]],
@@ -231,6 +231,8 @@ impl WarehouseSession<'_> {
             None => None,
         };
         match meta.kind {
+            // A view has no statistics (and `table()` refuses one before this).
+            TableKind::View => {}
             TableKind::Managed => {
                 if noscan {
                     return Ok(StatementOutput::Done);

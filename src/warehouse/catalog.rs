@@ -1,18 +1,20 @@
 //! The warehouse as DataFusion's catalog: one schema per database. Each session has its own
-//! catalog object, so session objects (views, DataFusion `CREATE EXTERNAL TABLE ... OPTIONS`
-//! tables, the sample tables) live in a per-session overlay that shadows nothing persistent
-//! of another session; warehouse tables are read from the metastore on every lookup, so a
-//! table another process created or changed is seen at once.
+//! catalog object, so session objects (temporary views, DataFusion `CREATE EXTERNAL TABLE ...
+//! OPTIONS` tables, the sample tables) live in a per-session overlay that shadows nothing
+//! persistent of another session; warehouse tables and views are read from the metastore on
+//! every lookup, so a table or view another process created or changed is seen at once.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, MemorySchemaProvider, SchemaProvider, TableProvider};
 use datafusion::common::{DataFusionError, Result, exec_err};
 
 use super::Warehouse;
+use super::metastore::TableKind;
 use super::table::WarehouseTable;
+use super::views::ViewPlanner;
 
 /// The name of Apiary's catalog.
 pub const CATALOG_NAME: &str = "apiary";
@@ -22,6 +24,7 @@ pub const CATALOG_NAME: &str = "apiary";
 pub struct WarehouseCatalog {
     warehouse: Arc<Warehouse>,
     overlays: RwLock<HashMap<String, Arc<MemorySchemaProvider>>>,
+    views: OnceLock<ViewPlanner>,
 }
 
 impl WarehouseCatalog {
@@ -30,7 +33,18 @@ impl WarehouseCatalog {
         Self {
             warehouse,
             overlays: RwLock::new(HashMap::new()),
+            views: OnceLock::new(),
         }
+    }
+
+    /// Gives the catalog the session's view planner (once; views read before it fail).
+    pub fn set_view_planner(&self, planner: ViewPlanner) {
+        let _ = self.views.set(planner);
+    }
+
+    /// The session's view planner.
+    pub fn view_planner(&self) -> Option<ViewPlanner> {
+        self.views.get().cloned()
     }
 
     /// This session's objects in database `db`.
@@ -82,6 +96,7 @@ impl CatalogProvider for WarehouseCatalog {
                 overlay: self.overlay(&name),
                 db: name,
                 warehouse: Arc::clone(&self.warehouse),
+                views: self.view_planner(),
             }) as Arc<dyn SchemaProvider>
         })
     }
@@ -101,6 +116,7 @@ pub struct DatabaseSchema {
     db: String,
     warehouse: Arc<Warehouse>,
     overlay: Arc<MemorySchemaProvider>,
+    views: Option<ViewPlanner>,
 }
 
 impl DatabaseSchema {
@@ -142,9 +158,20 @@ impl SchemaProvider for DatabaseSchema {
             .metastore()
             .table(&self.db, &name.to_ascii_lowercase())
             .map_err(external)?;
-        Ok(meta.map(|m| {
-            Arc::new(WarehouseTable::new(m, Arc::clone(&self.warehouse))) as Arc<dyn TableProvider>
-        }))
+        match meta {
+            Some(m) if m.kind == TableKind::View => match &self.views {
+                Some(planner) => Ok(Some(planner.provider(m).await)),
+                None => exec_err!(
+                    "view {}: this session cannot plan views",
+                    m.qualified_name()
+                ),
+            },
+            Some(m) => Ok(Some(Arc::new(WarehouseTable::new(
+                m,
+                Arc::clone(&self.warehouse),
+            )))),
+            None => Ok(None),
+        }
     }
 
     fn register_table(

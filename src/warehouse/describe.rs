@@ -33,6 +33,9 @@ impl WarehouseSession<'_> {
                 };
             }
         };
+        if meta.kind == TableKind::View {
+            return Ok(describe_rows(super::views::describe_view(&meta, detailed)));
+        }
         let provider = WarehouseTable::new(meta.clone(), Arc::clone(self.warehouse));
         let mut rows = describe_columns(&provider.schema());
         if !meta.partition_columns.is_empty() {
@@ -65,6 +68,7 @@ impl WarehouseSession<'_> {
                 match meta.kind {
                     TableKind::Managed => "MANAGED_TABLE".into(),
                     TableKind::External => "EXTERNAL_TABLE".into(),
+                    TableKind::View => "VIRTUAL_VIEW".into(),
                 },
             ));
             if let Some(c) = &meta.comment {
@@ -133,7 +137,7 @@ fn display_delimiter(d: u8) -> String {
     }
 }
 
-fn format_time(secs: i64) -> String {
+pub(super) fn format_time(secs: i64) -> String {
     // RFC 3339 in UTC, from the epoch seconds (no time zone database needed).
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
@@ -176,20 +180,23 @@ fn describe_rows(rows: Vec<(String, String, String)>) -> StatementOutput {
     )
 }
 
-fn quote(name: &str) -> String {
+pub(super) fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
-fn sql_string(text: &str) -> String {
+pub(super) fn sql_string(text: &str) -> String {
     format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// `SHOW CREATE TABLE`: a statement that recreates the table (one row per line, as Hive).
 pub(super) fn show_create_table(meta: &TableMeta, warehouse: &Warehouse) -> Vec<String> {
+    if meta.kind == TableKind::View {
+        return super::views::show_create_view(meta);
+    }
     let mut lines = Vec::new();
     let kind = match meta.kind {
         TableKind::Managed => "TABLE",
-        TableKind::External => "EXTERNAL TABLE",
+        TableKind::External | TableKind::View => "EXTERNAL TABLE",
     };
     lines.push(format!(
         "CREATE {kind} {}.{}(",

@@ -178,6 +178,11 @@ impl WarehouseSession<'_> {
             TableKind::External => {
                 self.load_external(&files, &dir, &txn, overwrite)?;
             }
+            TableKind::View => {
+                return Err(usage(format!(
+                    "{qualified} is a view: LOAD DATA needs a table"
+                )));
+            }
         }
         if !local {
             // Hive moves the files: the source goes once the table has them.

@@ -17,7 +17,7 @@ use crate::sql::hive_types::parse_hive_type;
 
 /// The metastore layout this release reads and writes. Bump it with a migration step in
 /// [`Metastore::migrate`] when the tables change.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS apiary_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS models (
     db TEXT NOT NULL REFERENCES dbs(name) ON DELETE CASCADE, name TEXT NOT NULL,
     model_type TEXT NOT NULL, file TEXT NOT NULL, created INTEGER NOT NULL,
     details TEXT NOT NULL, PRIMARY KEY (db, name));
+CREATE TABLE IF NOT EXISTS views (
+    tbl INTEGER PRIMARY KEY REFERENCES tbls(id) ON DELETE CASCADE, text TEXT NOT NULL);
 ";
 
 /// Seconds since the Unix epoch.
@@ -105,6 +107,8 @@ pub enum TableKind {
     Managed,
     /// The user: DROP keeps the data; reads list the table's directories.
     External,
+    /// A view (Hive's `VIRTUAL_VIEW`): no data, a query kept as text and planned on every read.
+    View,
 }
 
 /// How a table's files are encoded.
@@ -166,6 +170,8 @@ pub struct TableMeta {
     pub properties: BTreeMap<String, String>,
     /// Creation time, seconds since the epoch.
     pub created: i64,
+    /// A view's query, as its `CREATE VIEW` gave it (after `${}` substitution).
+    pub view_text: Option<String>,
 }
 
 impl TableMeta {
@@ -273,6 +279,7 @@ fn kind_name(kind: TableKind) -> &'static str {
     match kind {
         TableKind::Managed => "MANAGED",
         TableKind::External => "EXTERNAL",
+        TableKind::View => "VIRTUAL_VIEW",
     }
 }
 
@@ -355,8 +362,8 @@ impl Metastore {
                         path.display()
                     )));
                 }
-                // Version 1 lacked `models`, version 2 `renames`; the schema above has just
-                // created them.
+                // Version 1 lacked `models`, version 2 `renames`, version 3 `views`; the
+                // schema above has just created them.
                 Some(v) if v < SCHEMA_VERSION => {
                     tx.execute(
                         "UPDATE apiary_meta SET value = ?1 WHERE key = 'schema_version'",
@@ -468,6 +475,17 @@ impl Metastore {
         })
     }
 
+    /// Names of the views of `db`, sorted.
+    pub fn view_names(&self, db: &str) -> Result<Vec<String>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT name FROM tbls WHERE db = ?1 AND kind = 'VIRTUAL_VIEW' ORDER BY name",
+            )?;
+            let rows = stmt.query_map(params![db], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+
     /// Every managed table's directory: `(db, table, location)`.
     pub fn managed_locations(&self) -> Result<Vec<(String, String, PathBuf)>> {
         self.with(|c| {
@@ -554,15 +572,24 @@ impl Metastore {
                 "JSONFILE" => StorageFormat::Json,
                 _ => StorageFormat::Parquet,
             };
+            let kind = match kind.as_str() {
+                "EXTERNAL" => TableKind::External,
+                "VIRTUAL_VIEW" => TableKind::View,
+                _ => TableKind::Managed,
+            };
+            let view_text = if kind == TableKind::View {
+                c.query_row("SELECT text FROM views WHERE tbl = ?1", params![id], |r| {
+                    r.get::<_, String>(0)
+                })
+                .optional()?
+            } else {
+                None
+            };
             Ok(Some(TableMeta {
                 id,
                 db: db.to_string(),
                 name: name.to_string(),
-                kind: if kind == "EXTERNAL" {
-                    TableKind::External
-                } else {
-                    TableKind::Managed
-                },
+                kind,
                 format,
                 location: PathBuf::from(location),
                 comment,
@@ -570,6 +597,7 @@ impl Metastore {
                 partition_columns,
                 properties,
                 created,
+                view_text,
             }))
         })
     }
@@ -594,6 +622,29 @@ impl Metastore {
                 .map_err(|e| sql_err(&path, e))?;
             trash(tx, &path, &doomed)?;
             Ok(doomed)
+        })
+    }
+
+    /// Replaces a view's query, columns and comment (`CREATE OR REPLACE VIEW`, `ALTER VIEW
+    /// ... AS`), in one transaction.
+    pub fn replace_view(&self, view: &TableMeta) -> Result<()> {
+        let path = self.path.clone();
+        let text = view.view_text.clone().unwrap_or_default();
+        self.write(|tx| {
+            let err = |e| sql_err(&path, e);
+            tx.execute(
+                "UPDATE views SET text = ?1 WHERE tbl = ?2",
+                params![text, view.id],
+            )
+            .map_err(err)?;
+            tx.execute(
+                "UPDATE tbls SET comment = ?1 WHERE id = ?2",
+                params![view.comment, view.id],
+            )
+            .map_err(err)?;
+            tx.execute("DELETE FROM cols WHERE tbl = ?1", params![view.id])
+                .map_err(err)?;
+            insert_columns(tx, &path, view.id, view)
         })
     }
 
@@ -1230,6 +1281,32 @@ fn insert_table(tx: &rusqlite::Transaction<'_>, path: &Path, t: &TableMeta) -> R
         return Ok(None);
     }
     let id = tx.last_insert_rowid();
+    if let Some(text) = &t.view_text {
+        tx.execute(
+            "INSERT INTO views (tbl, text) VALUES (?1, ?2)",
+            params![id, text],
+        )
+        .map_err(err)?;
+    }
+    insert_columns(tx, path, id, t)?;
+    for (k, v) in &t.properties {
+        tx.execute(
+            "INSERT OR REPLACE INTO tbl_props (tbl, key, value) VALUES (?1, ?2, ?3)",
+            params![id, k, v],
+        )
+        .map_err(err)?;
+    }
+    Ok(Some(id))
+}
+
+/// Writes `t`'s data and partition columns for table `id`.
+fn insert_columns(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    id: i64,
+    t: &TableMeta,
+) -> Result<()> {
+    let err = |e| sql_err(path, e);
     for (is_partition, cols) in [(0, &t.columns), (1, &t.partition_columns)] {
         for (pos, c) in cols.iter().enumerate() {
             tx.execute(
@@ -1246,14 +1323,7 @@ fn insert_table(tx: &rusqlite::Transaction<'_>, path: &Path, t: &TableMeta) -> R
             .map_err(err)?;
         }
     }
-    for (k, v) in &t.properties {
-        tx.execute(
-            "INSERT OR REPLACE INTO tbl_props (tbl, key, value) VALUES (?1, ?2, ?3)",
-            params![id, k, v],
-        )
-        .map_err(err)?;
-    }
-    Ok(Some(id))
+    Ok(())
 }
 
 /// The id of a partition, created if missing; the flag says whether it was created.

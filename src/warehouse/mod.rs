@@ -25,6 +25,7 @@ pub mod statements;
 pub mod store;
 pub mod table;
 pub mod text;
+pub mod views;
 pub mod write;
 
 use std::collections::HashSet;

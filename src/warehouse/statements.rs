@@ -189,8 +189,21 @@ impl WarehouseSession<'_> {
         self.catalog.overlay(db).table_exist(name)
     }
 
-    /// A warehouse table that must exist.
+    /// A warehouse table that must exist (not a view: the statements that take one use
+    /// [`WarehouseSession::table_or_view`]).
     pub(super) fn table(&self, name: &TableName) -> Result<TableMeta> {
+        let meta = self.table_or_view(name)?;
+        if meta.kind == TableKind::View {
+            return Err(usage(format!(
+                "{} is a view; this statement needs a table",
+                meta.qualified_name()
+            )));
+        }
+        Ok(meta)
+    }
+
+    /// A warehouse table or view that must exist.
+    pub(super) fn table_or_view(&self, name: &TableName) -> Result<TableMeta> {
         if let Some(t) = self.find_table(name)? {
             return Ok(t);
         }
@@ -335,7 +348,7 @@ impl WarehouseSession<'_> {
                 Ok(rows_output("partition", specs))
             }
             HiveStatement::ShowCreateTable(table) => {
-                let meta = self.table(&table)?;
+                let meta = self.table_or_view(&table)?;
                 Ok(rows_output(
                     "createtab_stmt",
                     show_create_table(&meta, self.warehouse),
@@ -385,6 +398,12 @@ impl WarehouseSession<'_> {
             } => {
                 self.set_location(&table, partition.as_ref(), &location)
                     .await
+            }
+            HiveStatement::CreateView(create) => self.create_view(*create).await,
+            HiveStatement::AlterView { view, change } => self.alter_view(&view, *change).await,
+            HiveStatement::DropView { view, if_exists } => self.drop_view(&view, if_exists),
+            HiveStatement::ShowViews { db, pattern } => {
+                self.show_views(db, pattern.as_deref()).await
             }
         }
     }
@@ -509,7 +528,7 @@ impl WarehouseSession<'_> {
         let mut properties: std::collections::BTreeMap<String, String> =
             create.properties.iter().cloned().collect();
         if let Some(like) = &create.like {
-            let source = self.table(like)?;
+            let source = self.table_or_view(like)?;
             columns = source.columns.clone();
             partition_columns = source.partition_columns.clone();
             if create.stored_as.is_none() && create.field_delimiter.is_none() {
@@ -586,6 +605,7 @@ impl WarehouseSession<'_> {
             partition_columns,
             properties,
             created: 0,
+            view_text: None,
         };
         if !self.warehouse.metastore().create_table(&meta)? && !create.if_not_exists {
             return Err(usage(format!("table {qualified} already exists")));
@@ -726,6 +746,7 @@ impl WarehouseSession<'_> {
             partition_columns,
             properties,
             created: 0,
+            view_text: None,
         };
         let stream = plan_stream(self.ctx, &input)
             .await
@@ -1316,6 +1337,12 @@ impl WarehouseSession<'_> {
                 self.table(table).map(|_| StatementOutput::Done)
             };
         };
+        if meta.kind == TableKind::View {
+            return Err(usage(format!(
+                "{} is a view: drop it with DROP VIEW",
+                meta.qualified_name()
+            )));
+        }
         let _lock = self.lock(&meta).await?;
         let doomed = self.warehouse.metastore().drop_table(&meta)?;
         self.warehouse.retire(&doomed, Retire::Now)?;

@@ -191,10 +191,16 @@ impl WarehouseTable {
         let metastore = self.warehouse.metastore();
         let store_err = |e: crate::error::ApiaryError| DataFusionError::External(Box::new(e));
         let mut out = Vec::new();
+        if self.meta.kind == TableKind::View {
+            return Err(DataFusionError::Plan(format!(
+                "{} is a view: it has no files",
+                self.meta.qualified_name()
+            )));
+        }
         // Partitions and files as of one moment.
         let (partitions, files) = match self.meta.kind {
             TableKind::Managed => metastore.snapshot(self.meta.id).map_err(store_err)?,
-            TableKind::External => (
+            TableKind::External | TableKind::View => (
                 metastore.partitions(self.meta.id).map_err(store_err)?,
                 vec![],
             ),
@@ -207,7 +213,7 @@ impl WarehouseTable {
                         out.push((f.path.clone(), f.size, vec![]));
                     }
                 }
-                TableKind::External => {
+                TableKind::External | TableKind::View => {
                     for (path, size) in list_data_files(&self.meta.location)? {
                         out.push((path.clone(), size, vec![]));
                     }
@@ -239,7 +245,7 @@ impl WarehouseTable {
                     }
                 }
             }
-            TableKind::External => {
+            TableKind::External | TableKind::View => {
                 for p in &partitions {
                     let values = values_of(p)?;
                     for (path, size) in list_data_files(&p.location)? {

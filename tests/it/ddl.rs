@@ -184,6 +184,42 @@ async fn describe_formatted_shows_location_kind_statistics_and_storage() {
     assert_eq!(lines, vec!["2;y", "3;z"]);
 }
 
+/// DESCRIBE FORMATTED of a view: Hive's VIRTUAL_VIEW, its comment, properties and query
+/// text (as written, across lines).
+#[tokio::test]
+async fn describe_formatted_shows_a_views_kind_and_query() {
+    let mut ctx = ApiaryContext::new().await.unwrap();
+    run(&mut ctx, "CREATE TABLE base (a INT, b STRING)").await;
+    run(
+        &mut ctx,
+        "CREATE VIEW v (x COMMENT 'the a') COMMENT 'small' TBLPROPERTIES ('team' = 'data') AS\n\
+         SELECT a\nFROM base WHERE b <> 'z'",
+    )
+    .await;
+    let out = run(&mut ctx, "DESCRIBE FORMATTED v").await;
+    let cells = |name: &str| {
+        out.lines()
+            .find(|l| l.trim_start_matches('|').trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} row in\n{out}"))
+            .split('|')
+            .map(|c| c.trim().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(cells("x ")[2], "int");
+    assert_eq!(cells("x ")[3], "the a");
+    assert_eq!(cells("Table Type:")[2], "VIRTUAL_VIEW");
+    assert_eq!(cells("Comment:")[2], "small");
+    assert_eq!(table_parameter(&out, "team"), "data");
+    assert!(
+        out.contains("View Original Text:") && out.contains("View Expanded Text:"),
+        "{out}"
+    );
+    // The text is kept as written: pretty printing puts its second line on a row of its own.
+    assert!(out.contains("SELECT a"), "{out}");
+    assert!(out.contains("FROM base WHERE b <> 'z'"), "{out}");
+    assert!(!out.contains("Location:"), "a view has no location: {out}");
+}
+
 /// The value of a "Table Parameters" row of DESCRIBE FORMATTED's table output.
 fn table_parameter(out: &str, key: &str) -> String {
     out.lines()

@@ -869,3 +869,68 @@ fn rename_interrupted_by_a_crash_is_finished_by_the_next_open() {
     assert!(wh.join("third_name").is_dir());
     assert_eq!(ok(wh, "SELECT count(*) AS n FROM third_name"), "n\n2\n");
 }
+
+// ---- views live in the metastore ----
+
+/// A view made by one process is read by the next (after a restart), by a Flight SQL client
+/// of a server already running, and listed to it as a VIEW; a view another process replaces
+/// or drops while the server runs changes for the server's clients at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_survive_restart_and_reach_flight_sql_clients() {
+    use crate::server::{client, fetch, query, rows, start};
+    use arrow_flight::sql::CommandGetTables;
+
+    let dir = tempfile::tempdir().unwrap();
+    let wh = dir.path().join("wh");
+    ok(
+        &wh,
+        "CREATE DATABASE shop; \
+         CREATE TABLE shop.orders (id INT, item STRING); \
+         INSERT INTO shop.orders VALUES (1, 'tea'), (2, 'jam'), (3, 'tea'); \
+         CREATE VIEW shop.tea AS SELECT id FROM orders WHERE item = 'tea'",
+    );
+    assert_eq!(ok(&wh, "SELECT id FROM shop.tea ORDER BY id"), "id\n1\n3\n");
+    let server = start(&wh, &[]);
+    let mut c = client(&server, None).await;
+    let read = query(&mut c, "SELECT id FROM shop.tea ORDER BY id").await;
+    assert_eq!(read, vec![vec!["1".to_string()], vec!["3".to_string()]]);
+    let info = c
+        .get_tables(CommandGetTables {
+            catalog: None,
+            db_schema_filter_pattern: Some("shop".into()),
+            table_name_filter_pattern: None,
+            table_types: vec![],
+            include_schema: false,
+        })
+        .await
+        .unwrap();
+    let listed: Vec<String> = rows(&fetch(&mut c, info).await)
+        .iter()
+        .map(|r| format!("{} {}", r[2], r[3]))
+        .collect();
+    assert_eq!(listed, vec!["orders TABLE", "tea VIEW"]);
+    // Another process replaces the view, then adds one: the server's client sees both.
+    ok(
+        &wh,
+        "CREATE OR REPLACE VIEW shop.tea AS SELECT id * 10 AS id FROM shop.orders WHERE item = 'tea'; \
+         CREATE VIEW shop.jam AS SELECT count(*) AS n FROM shop.orders WHERE item = 'jam'",
+    );
+    let read = query(&mut c, "SELECT id FROM shop.tea ORDER BY id").await;
+    assert_eq!(read, vec![vec!["10".to_string()], vec!["30".to_string()]]);
+    assert_eq!(
+        query(&mut c, "SELECT n FROM shop.jam").await,
+        vec![vec!["1".to_string()]]
+    );
+    ok(&wh, "DROP VIEW shop.jam");
+    let gone = c.execute("SELECT n FROM shop.jam".to_string(), None).await;
+    assert!(gone.is_err(), "a dropped view still reads");
+    drop(server);
+    // And a restart keeps the replaced definition.
+    assert_eq!(
+        ok(
+            &wh,
+            "SHOW VIEWS IN shop; SELECT id FROM shop.tea ORDER BY id"
+        ),
+        "tab_name\ntea\nid\n10\n30\n"
+    );
+}
