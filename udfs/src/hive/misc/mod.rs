@@ -1,6 +1,7 @@
 //! Hive's miscellaneous functions: hashes and digests (`hash`, `murmur_hash`, `crc32`, `md5`,
 //! `sha1`, `sha2`), `aes_encrypt`/`aes_decrypt`, session information (`version`,
-//! `current_user`, `logged_in_user`). `current_database` and `uuid` exist elsewhere (the former
+//! `current_user`, `logged_in_user`), the XPath functions (`xpath`, `xpath_string`, ...).
+//! `current_database` and `uuid` exist elsewhere (the former
 //! in `hive::current_database`, the latter is DataFusion's, a random version-4 UUID as Hive's).
 
 mod aes;
@@ -11,6 +12,7 @@ mod murmur3;
 mod murmur_hash;
 mod session_info;
 mod sha2;
+mod xpath;
 
 use std::sync::Arc;
 
@@ -18,7 +20,7 @@ use datafusion::logical_expr::ScalarUDF;
 
 /// This family's scalar functions, registered over DataFusion's of the same names.
 pub(crate) fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
-    vec![
+    let mut functions = vec![
         Arc::new(ScalarUDF::from(hash::HashFunc::java())),
         Arc::new(ScalarUDF::from(hash::HashFunc::murmur())),
         Arc::new(ScalarUDF::from(digest::DigestFunc::md5())),
@@ -34,5 +36,11 @@ pub(crate) fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(
             session_info::SessionInfoFunc::logged_in_user(),
         )),
-    ]
+    ];
+    functions.extend(
+        xpath::XPathFunc::all()
+            .into_iter()
+            .map(|f| Arc::new(ScalarUDF::from(f))),
+    );
+    functions
 }
