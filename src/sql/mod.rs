@@ -1,5 +1,6 @@
 //! The SQL front end: script splitting, variables, Hive commands, parsing and rewrites.
 
+pub mod between;
 pub mod column_names;
 pub mod command;
 pub(crate) mod cursor;
