@@ -5,10 +5,15 @@
 //! arguments, and `make_map`, go to `ExprPlanner::plan_make_map`; a `STRUCT(...)` literal
 //! (in dialects that parse one) goes to `ExprPlanner::plan_struct_literal`. The first
 //! planner that answers wins, so this one must come before DataFusion's defaults.
+//!
+//! `EXTRACT(field FROM x)` is Hive's function of that field (`year(x)`, `weekofyear(x)` for
+//! WEEK, `dayofweek(x)` for DOW/DAYOFWEEK, ...), as Hive's parser makes it: a string that is
+//! not a date is NULL, not an error. Other fields (EPOCH, DOY, ...) are DataFusion's
+//! `date_part`.
 
 use std::sync::{Arc, LazyLock};
 
-use datafusion::common::{Result, plan_err};
+use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult};
 use datafusion::logical_expr::{Expr, ScalarUDF};
 
@@ -57,4 +62,38 @@ impl ExprPlanner for HiveExprPlanner {
         }
         Ok(PlannerResult::Planned(STRUCT.call(args)))
     }
+
+    fn plan_extract(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
+        let field = match args.first() {
+            Some(Expr::Literal(ScalarValue::Utf8(Some(f)), _)) => f.to_ascii_lowercase(),
+            _ => return Ok(PlannerResult::Original(args)),
+        };
+        let Some(function) = extract_function(&field) else {
+            return Ok(PlannerResult::Original(args));
+        };
+        let Some(udf) = super::date::scalar_functions()
+            .into_iter()
+            .find(|f| f.name() == function || f.aliases().iter().any(|a| a == function))
+        else {
+            return Ok(PlannerResult::Original(args));
+        };
+        let source: Vec<Expr> = args.into_iter().skip(1).collect();
+        Ok(PlannerResult::Planned(udf.call(source)))
+    }
+}
+
+/// The Hive function an EXTRACT field names (Hive's parser maps them so).
+fn extract_function(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "year" | "years" => "year",
+        "quarter" => "quarter",
+        "month" | "months" => "month",
+        "week" | "weeks" => "weekofyear",
+        "day" | "days" => "day",
+        "dow" | "dayofweek" => "dayofweek",
+        "hour" | "hours" => "hour",
+        "minute" | "minutes" => "minute",
+        "second" | "seconds" => "second",
+        _ => return None,
+    })
 }
