@@ -3,6 +3,7 @@
 pub mod between;
 pub mod column_names;
 pub mod command;
+pub mod count_distinct;
 pub(crate) mod cursor;
 pub mod dialect;
 pub mod field_access;

@@ -85,6 +85,7 @@ impl VisitorMut for Rewriter<'_> {
         super::skip_nulls::hive_skip_nulls(expr);
         super::hive_cast::rewrite_cast(expr);
         super::between::hive_between(expr);
+        super::count_distinct::hive_count_distinct(expr);
         // Hive's `map()` is an empty map; DataFusion's planner refuses `map` without
         // arguments before any hook runs, so call the Hive planner's `make_map()` instead.
         if let Expr::Function(f) = expr
