@@ -54,7 +54,13 @@ fn every_format() {
     assert!(text.contains("NULL"), "{text}");
     assert!(text.contains("[\"a\",null]"), "{text}");
     // DDL prints nothing in machine formats.
-    let ddl = run(&["-S", "--format", "csv", "-e", "CREATE VIEW v AS SELECT 1"]);
+    let ddl = run(&[
+        "-S",
+        "--format",
+        "csv",
+        "-e",
+        "CREATE TEMPORARY VIEW v AS SELECT 1",
+    ]);
     assert!(ddl.status.success());
     assert_eq!(stdout(&ddl), "");
 }
@@ -121,7 +127,7 @@ fn source_runs_another_script() {
     write(
         dir.path(),
         "inner.sql",
-        "CREATE VIEW inner_v AS SELECT 42 AS answer;",
+        "CREATE TEMPORARY VIEW inner_v AS SELECT 42 AS answer;",
     );
     let outer = write(
         dir.path(),

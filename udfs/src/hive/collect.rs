@@ -283,6 +283,30 @@ impl Accumulator for CollectListAccumulator {
         Ok(())
     }
 
+    /// Values leave a sliding window frame in the order they came: drop as many of the
+    /// oldest as there are non-NULL values leaving.
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let Some(values) = values.first() else {
+            return exec_err!("collect_list: takes exactly one argument");
+        };
+        let mut leaving = without_nulls(values)?.len();
+        while leaving > 0 && !self.chunks.is_empty() {
+            let first = self.chunks[0].len();
+            if first <= leaving {
+                self.chunks.remove(0);
+                leaving -= first;
+            } else {
+                self.chunks[0] = self.chunks[0].slice(leaving, first - leaving);
+                leaving = 0;
+            }
+        }
+        Ok(())
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
+    }
+
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
         Ok(vec![self.evaluate()?])
     }

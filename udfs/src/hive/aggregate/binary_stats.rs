@@ -294,6 +294,25 @@ impl CoMoments {
         }
     }
 
+    /// Undoes [`CoMoments::add`] of a pair (leaving a sliding window frame).
+    fn remove(&mut self, vy: f64, vx: f64) {
+        if self.count <= 1 {
+            *self = CoMoments::default();
+            return;
+        }
+        let n = self.count as f64;
+        let xavg = (n * self.xavg - vx) / (n - 1.0);
+        let yavg = (n * self.yavg - vy) / (n - 1.0);
+        let dx = vx - xavg;
+        let dy = vy - yavg;
+        self.covar -= dx * (vy - self.yavg);
+        self.xvar = (self.xvar - dx * (vx - self.xavg)).max(0.0);
+        self.yvar = (self.yvar - dy * (vy - self.yavg)).max(0.0);
+        self.xavg = xavg;
+        self.yavg = yavg;
+        self.count -= 1;
+    }
+
     fn merge(&mut self, b: CoMoments) {
         if b.count == 0 {
             return;
@@ -323,8 +342,9 @@ struct PairAccumulator {
     ys: Moments,
 }
 
-impl Accumulator for PairAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+impl PairAccumulator {
+    /// Adds (`remove`: false) or removes each pair where neither value is NULL.
+    fn apply(&mut self, values: &[ArrayRef], remove: bool) -> Result<()> {
         let [y, x] = values else {
             return Err(hive_arg_error("corr", "takes 2 arguments (y, x)"));
         };
@@ -337,16 +357,37 @@ impl Accumulator for PairAccumulator {
         for i in 0..y.len() {
             if y.is_valid(i) && x.is_valid(i) {
                 // Hive's covariance takes its first argument as x, the others as y.
-                if matches!(self.stat, PairStat::CovarPop | PairStat::CovarSamp) {
-                    self.co.add(x.value(i), y.value(i));
+                let (a, b) = if matches!(self.stat, PairStat::CovarPop | PairStat::CovarSamp) {
+                    (x.value(i), y.value(i))
                 } else {
-                    self.co.add(y.value(i), x.value(i));
+                    (y.value(i), x.value(i))
+                };
+                if remove {
+                    self.co.remove(a, b);
+                    self.xs.remove(x.value(i));
+                    self.ys.remove(y.value(i));
+                } else {
+                    self.co.add(a, b);
+                    self.xs.add(x.value(i));
+                    self.ys.add(y.value(i));
                 }
-                self.xs.add(x.value(i));
-                self.ys.add(y.value(i));
             }
         }
         Ok(())
+    }
+}
+
+impl Accumulator for PairAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.apply(values, false)
+    }
+
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.apply(values, true)
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {

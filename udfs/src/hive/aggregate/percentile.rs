@@ -281,6 +281,26 @@ impl Accumulator for PercentileAccumulator {
         Ok(())
     }
 
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let Some(values) = values.first() else {
+            return Ok(());
+        };
+        let values = cast(values, &DataType::Float64)?;
+        for v in values.as_primitive::<Float64Type>().iter().flatten() {
+            if let Some(c) = self.counts.get_mut(&Key(v)) {
+                *c -= 1;
+                if *c <= 0 {
+                    self.counts.remove(&Key(v));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
+    }
+
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
         let Some(lists) = states.first().and_then(|s| s.as_list_opt::<i32>()) else {
             return Err(hive_arg_error("percentile", "malformed aggregate state"));

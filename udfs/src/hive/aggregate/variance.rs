@@ -208,6 +208,19 @@ impl Moments {
         }
     }
 
+    /// Undoes [`Moments::add`] of `v` (a value leaving a sliding window frame).
+    pub(crate) fn remove(&mut self, v: f64) {
+        if self.count <= 1 {
+            *self = Moments::default();
+            return;
+        }
+        let n = self.count as f64;
+        let t = n * v - self.sum;
+        self.variance = (self.variance - (t * t) / (n * (n - 1.0))).max(0.0);
+        self.count -= 1;
+        self.sum -= v;
+    }
+
     /// Hive's `merge`.
     pub(crate) fn merge(&mut self, other: Moments) {
         if other.count == 0 {
@@ -242,6 +255,21 @@ impl Accumulator for VarianceAccumulator {
             self.moments.add(v);
         }
         Ok(())
+    }
+
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let Some(values) = values.first() else {
+            return Ok(());
+        };
+        let values = cast(values, &DataType::Float64)?;
+        for v in values.as_primitive::<Float64Type>().iter().flatten() {
+            self.moments.remove(v);
+        }
+        Ok(())
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
@@ -309,5 +337,21 @@ mod tests {
         left.merge(right);
         assert!((left.variance / 5.0 - 10.0).abs() < 1e-12);
         assert_eq!(left.count, 5);
+    }
+
+    #[test]
+    fn removing_a_value_undoes_adding_it() {
+        let mut m = Moments::default();
+        [1.0, 2.0, 3.0, 4.0, 10.0].iter().for_each(|v| m.add(*v));
+        m.remove(1.0);
+        m.remove(2.0);
+        let mut direct = Moments::default();
+        [3.0, 4.0, 10.0].iter().for_each(|v| direct.add(*v));
+        assert_eq!(m.count, 3);
+        assert!((m.sum - direct.sum).abs() < 1e-12);
+        assert!(
+            (m.variance - direct.variance).abs() < 1e-9,
+            "{m:?} {direct:?}"
+        );
     }
 }
