@@ -1,5 +1,6 @@
 //! `ApiaryContext`: one session of the engine, shared by every front end.
 
+pub mod get_sql_schema;
 pub mod settings;
 
 use std::path::PathBuf;
@@ -205,10 +206,15 @@ impl ApiaryContext {
             }
         }
         let catalog = Arc::new(WarehouseCatalog::new(Arc::clone(&warehouse)));
-        catalog.set_view_planner(crate::warehouse::views::ViewPlanner::new(
+        let planner = crate::warehouse::views::ViewPlanner::new(
             ctx.state_weak_ref(),
             Arc::clone(&generators),
-        ));
+        );
+        ctx.register_udtf(
+            get_sql_schema::NAME,
+            Arc::new(get_sql_schema::GetSqlSchema::new(planner.clone())),
+        );
+        catalog.set_view_planner(planner);
         ctx.register_catalog(CATALOG_NAME, Arc::clone(&catalog) as _);
         // Files queried directly (`SELECT * FROM 'x.parquet'`, `read_csv(...)`).
         ctx.register_catalog(
@@ -647,7 +653,8 @@ impl ApiaryContext {
         }
     }
 
-    /// Names of all functions: DataFusion's, Hive's and the generators, sorted.
+    /// Names of all functions: DataFusion's, Hive's, the table functions and the generators,
+    /// sorted.
     pub fn function_names(&self) -> Vec<String> {
         let state = self.ctx.state();
         let mut names: Vec<String> = state
@@ -655,6 +662,7 @@ impl ApiaryContext {
             .keys()
             .chain(state.aggregate_functions().keys())
             .chain(state.window_functions().keys())
+            .chain(state.table_functions().keys())
             .cloned()
             .collect();
         names.extend(self.generator_list().iter().map(|g| g.name().to_string()));

@@ -18,6 +18,7 @@ pub mod nesting;
 pub mod params;
 pub mod parse;
 pub mod rewrite;
+pub mod select_table_function;
 pub mod skip_nulls;
 pub mod split;
 pub mod string_literals;

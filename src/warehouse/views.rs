@@ -77,6 +77,17 @@ impl ViewPlanner {
         named_as_view(plan, meta)
     }
 
+    /// Plans one query's text as the session plans it, in database `db` (`what` names the
+    /// caller in errors and cycles).
+    pub async fn plan_query(
+        &self,
+        db: &str,
+        what: &str,
+        text: &str,
+    ) -> datafusion::common::Result<LogicalPlan> {
+        self.plan_text(db, what, text).await
+    }
+
     /// Plans a view's text in database `db`, with `qualified` (the view) on the stack of
     /// views being planned.
     async fn plan_text(
