@@ -12,6 +12,7 @@ pub mod grouping;
 pub mod hive_cast;
 pub mod hive_statements;
 pub mod hive_types;
+pub mod int_literals;
 pub mod lateral;
 pub mod model_statements;
 pub mod nesting;

@@ -86,6 +86,7 @@ impl VisitorMut for Rewriter<'_> {
         super::hive_cast::rewrite_cast(expr);
         super::between::hive_between(expr);
         super::count_distinct::hive_count_distinct(expr);
+        super::int_literals::hive_int_literal_args(expr);
         // Hive's `map()` is an empty map; DataFusion's planner refuses `map` without
         // arguments before any hook runs, so call the Hive planner's `make_map()` instead.
         if let Expr::Function(f) = expr
