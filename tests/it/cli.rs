@@ -248,6 +248,36 @@ fn repl_session_through_a_pty() {
     p.exp_eof().unwrap();
 }
 
+/// Ctrl-C while CREATE MODEL trains cancels the training: the prompt comes back, no model is
+/// stored, and the shell answers the next statement.
+#[test]
+fn ctrl_c_during_training_returns_to_the_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = apiary();
+    cmd.arg("--warehouse")
+        .arg(dir.path())
+        .args(["--format", "csv"]);
+    let mut p = rexpect::session::spawn_command(cmd, Some(60_000)).unwrap();
+    p.exp_string("apiary> ").unwrap();
+    // Minutes of training in a debug build: Ctrl-C comes long before it ends.
+    p.send_line(
+        "CREATE MODEL never_done OPTIONS (model_type = 'transformer', steps = 1000000) \
+         AS SELECT word FROM words_train;",
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    p.send_control('c').unwrap();
+    p.exp_string("Query cancelled").unwrap();
+    p.exp_string("apiary> ").unwrap();
+    p.send_line("SHOW MODELS;").unwrap();
+    p.exp_string("0 rows in set").unwrap();
+    p.send_line("SELECT 'still here' AS s;").unwrap();
+    p.exp_string("still here").unwrap();
+    p.exp_string("apiary> ").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}
+
 /// With no flags the warehouse is `apiary-warehouse/` in the working directory, created on
 /// first use; `--warehouse` and `APIARY_WAREHOUSE` choose another; the sample tables are in
 /// every warehouse.
