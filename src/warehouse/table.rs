@@ -27,12 +27,14 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::object_store::path::Path as ObjectPath;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::projection::ProjectionExec;
 
 use super::Warehouse;
 use super::layout::{is_hidden, trash_path};
 use super::metastore::{ColumnMeta, PartitionMeta, StorageFormat, TableKind, TableMeta};
 use super::text::{TextOptions, TextScanExec};
 use super::write::WarehouseSink;
+use crate::sql::hive_statements::CharLength;
 
 /// The field metadata key holding a column's declared Hive type where Arrow's type loses it.
 pub const HIVE_TYPE_KEY: &str = "hive_type";
@@ -304,58 +306,52 @@ pub fn list_data_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, u64)>> {
     Ok(files)
 }
 
-#[async_trait]
-impl TableProvider for WarehouseTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
+impl WarehouseTable {
+    /// The names of the table's CHAR(n) columns.
+    fn char_columns(&self) -> Vec<String> {
+        self.meta
+            .columns
+            .iter()
+            .filter(|c| matches!(c.char_length, Some(CharLength::Char(_))))
+            .map(|c| c.name.clone())
+            .collect()
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::Base
-    }
-
-    fn supports_filters_pushdown(
+    /// A scan's rows with CHAR(n) values as Hive reads them: the padding the files hold
+    /// (Hive writes it) stripped, so that they compare, measure and concatenate as Hive's
+    /// CHAR does (its trailing spaces are not significant).
+    fn strip_char_padding(
         &self,
-        filters: &[&Expr],
-    ) -> Result<Vec<TableProviderFilterPushDown>> {
-        let names = self.partition_names();
-        Ok(filters
+        state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let chars = self.char_columns();
+        let schema = input.schema();
+        if !schema.fields().iter().any(|f| chars.contains(f.name())) {
+            return Ok(input);
+        }
+        let df_schema = DFSchema::try_from(Arc::clone(&schema))?;
+        let exprs = schema
+            .fields()
             .iter()
             .map(|f| {
-                if !names.is_empty() && expr_applicable_for_cols(&names, f) {
-                    TableProviderFilterPushDown::Exact
+                let column = Expr::Column(datafusion::common::Column::new_unqualified(f.name()));
+                let expr = if chars.contains(f.name()) {
+                    datafusion::functions::string::rtrim().call(vec![column])
                 } else {
-                    TableProviderFilterPushDown::Inexact
-                }
+                    column
+                };
+                Ok((
+                    state.create_physical_expr(expr, &df_schema)?,
+                    f.name().clone(),
+                ))
             })
-            .collect())
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Arc::new(ProjectionExec::try_new(exprs, input)?))
     }
 
-    async fn insert_into(
-        &self,
-        _state: &dyn Session,
-        input: Arc<dyn ExecutionPlan>,
-        insert_op: InsertOp,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let overwrite = match insert_op {
-            InsertOp::Append => false,
-            InsertOp::Overwrite => true,
-            InsertOp::Replace => {
-                return datafusion::common::not_impl_err!(
-                    "REPLACE INTO a warehouse table; use INSERT OVERWRITE"
-                );
-            }
-        };
-        let sink = WarehouseSink::new(
-            Arc::clone(&self.warehouse),
-            self.meta.clone(),
-            overwrite,
-            Arc::clone(&self.schema),
-        );
-        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
-    }
-
-    async fn scan(
+    /// The scan of the table's files.
+    async fn scan_files(
         &self,
         state: &dyn Session,
         projection: Option<&Vec<usize>>,
@@ -439,5 +435,72 @@ impl TableProvider for WarehouseTable {
             .with_limit(limit)
             .build();
         format.create_physical_plan(state, config).await
+    }
+}
+
+#[async_trait]
+impl TableProvider for WarehouseTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        let names = self.partition_names();
+        let chars = self.char_columns();
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if !names.is_empty() && expr_applicable_for_cols(&names, f) {
+                    TableProviderFilterPushDown::Exact
+                } else if f.column_refs().iter().any(|c| chars.contains(&c.name)) {
+                    // The files hold CHAR values padded; the filter sees them stripped.
+                    TableProviderFilterPushDown::Unsupported
+                } else {
+                    TableProviderFilterPushDown::Inexact
+                }
+            })
+            .collect())
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let overwrite = match insert_op {
+            InsertOp::Append => false,
+            InsertOp::Overwrite => true,
+            InsertOp::Replace => {
+                return datafusion::common::not_impl_err!(
+                    "REPLACE INTO a warehouse table; use INSERT OVERWRITE"
+                );
+            }
+        };
+        let sink = WarehouseSink::new(
+            Arc::clone(&self.warehouse),
+            self.meta.clone(),
+            overwrite,
+            Arc::clone(&self.schema),
+        );
+        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let files = self.scan_files(state, projection, filters, limit).await?;
+        self.strip_char_padding(state, files)
     }
 }
