@@ -11,11 +11,11 @@ use std::ops::ControlFlow;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::sql::parser::{CopyToSource, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments,
-    GroupByExpr, Ident, Join, JoinOperator, ObjectName, ObjectNamePart, OrderBy, OrderByExpr,
-    OrderByKind, OrderByOptions, Query, Select, SelectItem, SelectItemQualifiedWildcardKind,
-    SetExpr, TableAlias, TableAliasColumnDef, TableFactor, TableFunctionArgs, TableWithJoins,
-    UnaryOperator, Visit, VisitMut, Visitor, VisitorMut, WildcardAdditionalOptions,
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Ident, Join,
+    JoinOperator, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, OrderByOptions,
+    Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableAlias,
+    TableAliasColumnDef, TableFactor, TableFunctionArgs, TableWithJoins, UnaryOperator, Visit,
+    VisitMut, Visitor, VisitorMut, WildcardAdditionalOptions,
 };
 
 use super::column_names::name_columns_as_hive;
@@ -131,23 +131,7 @@ impl VisitorMut for Rewriter<'_> {
             _ => None,
         };
         if let Some((negated, name, args)) = rewritten {
-            let call = Expr::Function(Function {
-                name: ObjectName::from(vec![ident(name)]),
-                uses_odbc_syntax: false,
-                parameters: FunctionArguments::None,
-                args: FunctionArguments::List(FunctionArgumentList {
-                    duplicate_treatment: None,
-                    args: args
-                        .into_iter()
-                        .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-                        .collect(),
-                    clauses: vec![],
-                }),
-                filter: None,
-                null_treatment: None,
-                over: None,
-                within_group: vec![],
-            });
+            let call = super::dialect::call(name, args);
             *expr = if negated {
                 Expr::UnaryOp {
                     op: UnaryOperator::Not,
