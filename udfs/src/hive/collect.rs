@@ -239,6 +239,14 @@ impl AggregateUDFImpl for CollectSetFunc {
         )?)?))
     }
 
+    fn create_sliding_accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let element = element_type(&args)?;
+        Ok(Box::new(SlidingCollectSet {
+            list: CollectListAccumulator::new(element.clone()),
+            element,
+        }))
+    }
+
     fn documentation(&self) -> Option<&Documentation> {
         Some(&COLLECT_SET_DOC)
     }
@@ -418,6 +426,49 @@ impl Accumulator for CollectSetAccumulator {
                 .iter()
                 .map(|c| c.get_array_memory_size())
                 .sum::<usize>()
+    }
+}
+
+/// `collect_set` over a sliding window frame: the frame's values as `collect_list` keeps them
+/// (values leave in the order they came), made distinct, in order of first occurrence in the
+/// frame, when the frame is evaluated (as Hive computes each frame).
+#[derive(Debug)]
+struct SlidingCollectSet {
+    element: DataType,
+    list: CollectListAccumulator,
+}
+
+impl Accumulator for SlidingCollectSet {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.list.update_batch(values)
+    }
+
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.list.retract_batch(values)
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        self.list.merge_batch(states)
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        self.list.state()
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let mut set = CollectSetAccumulator::try_new(self.element.clone())?;
+        if let ScalarValue::List(all) = self.list.evaluate()? {
+            set.push(&all.value(0))?;
+        }
+        set.evaluate()
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self) + self.list.size()
     }
 }
 
