@@ -166,15 +166,30 @@ impl ViewPlanner {
     }
 }
 
-/// `plan` with the view's column names; an error naming both lists when the query no longer
-/// gives as many columns as the view has.
+/// `plan` with the view's column names. When the query now gives other columns (a `*` over a
+/// table that gained or lost some), the view's columns are taken by name, as Hive's expanded
+/// text (which spells `*` out) keeps them; an error naming both lists when one is gone.
 fn named_as_view(plan: LogicalPlan, meta: &TableMeta) -> datafusion::common::Result<LogicalPlan> {
     let columns = plan.schema().columns();
     if columns.len() != meta.columns.len() {
+        let by_name: Option<Vec<Expr>> = meta
+            .columns
+            .iter()
+            .map(|m| {
+                let mut found = columns.iter().filter(|c| c.name == m.name);
+                match (found.next(), found.next()) {
+                    (Some(c), None) => Some(Expr::Column(c.clone())),
+                    _ => None,
+                }
+            })
+            .collect();
+        if let Some(kept) = by_name {
+            return LogicalPlanBuilder::from(plan).project(kept)?.build();
+        }
         let now: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
         let stored: Vec<&str> = meta.columns.iter().map(|c| c.name.as_str()).collect();
         return plan_err!(
-            "view {}: its query now gives {} columns ({}) but the view has {} ({}); \
+            "view {}: its query now gives {} columns ({}), not the view's {} ({}); \
              recreate it with CREATE OR REPLACE VIEW",
             meta.qualified_name(),
             now.len(),
