@@ -103,7 +103,13 @@ impl TableProvider for QuerySchema {
             .planner
             .plan_query(&self.db, NAME, &self.query)
             .await
-            .map_err(|e| DataFusionError::Plan(format!("{NAME}: {}", e.strip_backtrace())))?;
+            .map_err(|e| {
+                let message = match e {
+                    DataFusionError::Plan(m) => m,
+                    other => other.strip_backtrace(),
+                };
+                DataFusionError::Plan(format!("{NAME}: {message}"))
+            })?;
         let fields = plan.schema().fields();
         let names = StringArray::from_iter_values(fields.iter().map(|f| f.name().clone()));
         let types =

@@ -78,14 +78,20 @@ impl ViewPlanner {
     }
 
     /// Plans one query's text as the session plans it, in database `db` (`what` names the
-    /// caller in errors and cycles).
+    /// caller on the stack of views being planned; errors are the planner's, unprefixed).
     pub async fn plan_query(
         &self,
         db: &str,
         what: &str,
         text: &str,
     ) -> datafusion::common::Result<LogicalPlan> {
-        self.plan_text(db, what, text).await
+        let (state, statement, inner) = self.parse_text(db, what, text, "")?;
+        PLANNING
+            .scope(
+                inner,
+                async move { state.statement_to_plan(statement).await },
+            )
+            .await
     }
 
     /// Plans a view's text in database `db`, with `qualified` (the view) on the stack of
@@ -96,7 +102,8 @@ impl ViewPlanner {
         qualified: &str,
         text: &str,
     ) -> datafusion::common::Result<LogicalPlan> {
-        let (state, statement, inner) = self.parse_text(db, qualified, text)?;
+        let prefix = format!("view {qualified}: ");
+        let (state, statement, inner) = self.parse_text(db, qualified, text, &prefix)?;
         PLANNING
             .scope(
                 inner,
@@ -112,18 +119,19 @@ impl ViewPlanner {
         qualified: &str,
         text: &str,
     ) -> datafusion::common::Result<Vec<TableReference>> {
-        let (state, statement, _) = self.parse_text(db, qualified, text)?;
+        let (state, statement, _) = self.parse_text(db, qualified, text, "")?;
         state.resolve_table_references(&statement)
     }
 
     /// A view's text parsed as Apiary parses a query, with the state to plan it in (the
     /// session's, in database `db`) and the stack of views being planned with this one on
-    /// top.
+    /// top; `prefix` starts its parse errors.
     fn parse_text(
         &self,
         db: &str,
         qualified: &str,
         text: &str,
+        prefix: &str,
     ) -> datafusion::common::Result<(SessionState, DFStatement, Vec<String>)> {
         let stack = PLANNING.try_with(Clone::clone).unwrap_or_default();
         if let Some(at) = stack.iter().position(|v| v == qualified) {
@@ -152,12 +160,12 @@ impl ViewPlanner {
                 state: &state,
             };
             let mut parsed = parse_statements(text, &kinds)
-                .map_err(|e| DataFusionError::Plan(format!("view {qualified}: {e}")))?;
+                .map_err(|e| DataFusionError::Plan(format!("{prefix}{e}")))?;
             match (parsed.pop(), parsed.is_empty()) {
                 (Some(ParsedStatement::Sql(s @ DFStatement::Statement(_))), true) if matches!(&s, DFStatement::Statement(q) if matches!(q.as_ref(), Statement::Query(_))) => {
                     s
                 }
-                _ => return plan_err!("view {qualified}: its text is not one query: {text}"),
+                _ => return plan_err!("{prefix}the text is not one query: {text}"),
             }
         };
         let mut inner = stack;
