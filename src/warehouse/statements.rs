@@ -268,15 +268,7 @@ impl WarehouseSession<'_> {
                 self.database(&db)?;
                 let mut names = self.warehouse.metastore().table_names(&db)?;
                 names.extend(self.catalog.overlay(&db).table_names());
-                names.sort();
-                names.dedup();
-                Ok(rows_output(
-                    "tab_name",
-                    names
-                        .into_iter()
-                        .filter(|n| pattern.as_deref().is_none_or(|p| like_matches(p, n)))
-                        .collect(),
-                ))
+                Ok(table_name_rows(names, pattern.as_deref()))
             }
             HiveStatement::CreateTable(create) => self.create_table(*create).await,
             HiveStatement::Insert(insert) => self.insert(*insert).await,
@@ -1348,6 +1340,19 @@ impl WarehouseSession<'_> {
         self.warehouse.retire(&doomed, Retire::Now)?;
         Ok(StatementOutput::Done)
     }
+}
+
+/// SHOW TABLES / SHOW VIEWS output: `names` sorted, once each, those matching `pattern`.
+pub(super) fn table_name_rows(mut names: Vec<String>, pattern: Option<&str>) -> StatementOutput {
+    names.sort();
+    names.dedup();
+    rows_output(
+        "tab_name",
+        names
+            .into_iter()
+            .filter(|n| pattern.is_none_or(|p| like_matches(p, n)))
+            .collect(),
+    )
 }
 
 /// A spec with each entry's position among the partition columns.

@@ -26,10 +26,9 @@ use datafusion::sql::sqlparser::ast::Statement;
 
 use super::catalog::CATALOG_NAME;
 use super::metastore::{ColumnMeta, StorageFormat, TableKind, TableMeta};
-use super::statements::{WarehouseSession, check_unique, usage};
+use super::statements::{WarehouseSession, check_unique, table_name_rows, usage};
 use crate::error::Result;
-use crate::session::{Kinds, StatementOutput, rows_output};
-use crate::sql::command::like_matches;
+use crate::session::{Kinds, StatementOutput};
 use crate::sql::hive_statements::{AlterView, CreateView, TableName};
 use crate::sql::hive_types::{hive_type_name, parse_hive_type};
 use crate::sql::parse::{ParsedStatement, parse_statements};
@@ -537,15 +536,7 @@ impl WarehouseSession<'_> {
                 names.push(name);
             }
         }
-        names.sort();
-        names.dedup();
-        Ok(rows_output(
-            "tab_name",
-            names
-                .into_iter()
-                .filter(|n| pattern.is_none_or(|p| like_matches(p, n)))
-                .collect(),
-        ))
+        Ok(table_name_rows(names, pattern))
     }
 }
 

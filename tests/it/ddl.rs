@@ -138,14 +138,7 @@ async fn describe_formatted_shows_location_kind_statistics_and_storage() {
     )
     .await;
     let out = run(&mut ctx, "DESCRIBE FORMATTED d.t").await;
-    let row = |name: &str| {
-        out.lines()
-            .find(|l| l.trim_start_matches('|').trim_start().starts_with(name))
-            .unwrap_or_else(|| panic!("no {name} row in\n{out}"))
-            .split('|')
-            .map(|c| c.trim().to_string())
-            .collect::<Vec<_>>()
-    };
+    let row = |name: &str| described_row(&out, name);
     assert_eq!(row("Database:")[2], "d");
     assert_eq!(row("Table:")[2], "t");
     assert_eq!(
@@ -197,14 +190,7 @@ async fn describe_formatted_shows_a_views_kind_and_query() {
     )
     .await;
     let out = run(&mut ctx, "DESCRIBE FORMATTED v").await;
-    let cells = |name: &str| {
-        out.lines()
-            .find(|l| l.trim_start_matches('|').trim_start().starts_with(name))
-            .unwrap_or_else(|| panic!("no {name} row in\n{out}"))
-            .split('|')
-            .map(|c| c.trim().to_string())
-            .collect::<Vec<_>>()
-    };
+    let cells = |name: &str| described_row(&out, name);
     assert_eq!(cells("x ")[2], "int");
     assert_eq!(cells("x ")[3], "the a");
     assert_eq!(cells("Table Type:")[2], "VIRTUAL_VIEW");
@@ -218,6 +204,17 @@ async fn describe_formatted_shows_a_views_kind_and_query() {
     assert!(out.contains("SELECT a"), "{out}");
     assert!(out.contains("FROM base WHERE b <> 'z'"), "{out}");
     assert!(!out.contains("Location:"), "a view has no location: {out}");
+}
+
+/// The cells of the row of DESCRIBE FORMATTED's table output whose first cell starts with
+/// `name`.
+fn described_row(out: &str, name: &str) -> Vec<String> {
+    out.lines()
+        .find(|l| l.trim_start_matches('|').trim_start().starts_with(name))
+        .unwrap_or_else(|| panic!("no {name} row in\n{out}"))
+        .split('|')
+        .map(|c| c.trim().to_string())
+        .collect()
 }
 
 /// The value of a "Table Parameters" row of DESCRIBE FORMATTED's table output.
