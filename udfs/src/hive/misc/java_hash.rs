@@ -79,11 +79,63 @@ fn decimal_hash(unscaled: i128, scale: i8) -> i32 {
     }
     h.wrapping_mul(31).wrapping_add(scale)
 }
+/// A per-value hash of row `row` of an array.
+pub(super) type RowHash = fn(&dyn Array, usize) -> Result<i32>;
+
+/// Hive's hash of a nested value (a non-NULL row) from its parts' hashes: a list's or a struct's
+/// elements combined as `31 * h + hash(element)`, a map's entries summed as
+/// `hash(key) ^ value_hash(value)`, a dictionary's value hashed as itself; `None` for a value
+/// that is not nested.
+pub(super) fn nested_hash(
+    array: &dyn Array,
+    row: usize,
+    hash: RowHash,
+    value_hash: RowHash,
+) -> Result<Option<i32>> {
+    let combine = |parts: &mut dyn Iterator<Item = Result<i32>>| -> Result<i32> {
+        let mut h: i32 = 0;
+        for part in parts {
+            h = h.wrapping_mul(31).wrapping_add(part?);
+        }
+        Ok(h)
+    };
+    Ok(Some(match array.data_type() {
+        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) => {
+            let values = list_value(array, row)?;
+            combine(&mut (0..values.len()).map(|i| hash(values.as_ref(), i)))?
+        }
+        DataType::Map(_, _) => {
+            let entries = array.as_map().value(row);
+            let (keys, values) = (entries.column(0), entries.column(1));
+            let mut h: i32 = 0;
+            for i in 0..entries.len() {
+                h = h.wrapping_add(hash(keys.as_ref(), i)? ^ value_hash(values.as_ref(), i)?);
+            }
+            h
+        }
+        DataType::Struct(_) => combine(
+            &mut array
+                .as_struct()
+                .columns()
+                .iter()
+                .map(|c| hash(c.as_ref(), row)),
+        )?,
+        DataType::Dictionary(_, _) => {
+            let dict = array.as_any_dictionary();
+            let key = dict.normalized_keys()[row];
+            hash(dict.values().as_ref(), key)?
+        }
+        _ => return Ok(None),
+    }))
+}
 
 /// The hash code of row `row` of `array`, as Hive's `ObjectInspectorUtils.hashCode`; NULL is 0.
 pub(super) fn java_hash(array: &dyn Array, row: usize) -> Result<i32> {
     if array.is_null(row) {
         return Ok(0);
+    }
+    if let Some(h) = nested_hash(array, row, java_hash, java_hash)? {
+        return Ok(h);
     }
     Ok(match array.data_type() {
         DataType::Null => 0,
@@ -127,39 +179,6 @@ pub(super) fn java_hash(array: &dyn Array, row: usize) -> Result<i32> {
         }
         DataType::Decimal128(_, scale) => {
             decimal_hash(array.as_primitive::<Decimal128Type>().value(row), *scale)
-        }
-        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) => {
-            let values = list_value(array, row)?;
-            let mut h: i32 = 0;
-            for i in 0..values.len() {
-                h = h
-                    .wrapping_mul(31)
-                    .wrapping_add(java_hash(values.as_ref(), i)?);
-            }
-            h
-        }
-        DataType::Map(_, _) => {
-            let entries = array.as_map().value(row);
-            let (keys, values) = (entries.column(0), entries.column(1));
-            let mut h: i32 = 0;
-            for i in 0..entries.len() {
-                h = h.wrapping_add(java_hash(keys.as_ref(), i)? ^ java_hash(values.as_ref(), i)?);
-            }
-            h
-        }
-        DataType::Struct(_) => {
-            let mut h: i32 = 0;
-            for column in array.as_struct().columns() {
-                h = h
-                    .wrapping_mul(31)
-                    .wrapping_add(java_hash(column.as_ref(), row)?);
-            }
-            h
-        }
-        DataType::Dictionary(_, _) => {
-            let dict = array.as_any_dictionary();
-            let key = dict.normalized_keys()[row];
-            java_hash(dict.values().as_ref(), key)?
         }
         other => return exec_err!("hash: values of type {other} cannot be hashed"),
     })

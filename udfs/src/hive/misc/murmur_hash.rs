@@ -9,7 +9,7 @@ use datafusion::arrow::datatypes::{
 };
 use datafusion::common::{Result, exec_err};
 
-use super::java_hash::{double_to_long_bits, float_to_int_bits, java_hash, list_value};
+use super::java_hash::{double_to_long_bits, float_to_int_bits, java_hash, nested_hash};
 use super::murmur3::{DEFAULT_SEED, hash32};
 
 fn murmur(bytes: &[u8]) -> i32 {
@@ -20,6 +20,10 @@ fn murmur(bytes: &[u8]) -> i32 {
 pub(super) fn murmur_hash(array: &dyn Array, row: usize) -> Result<i32> {
     if array.is_null(row) {
         return Ok(0);
+    }
+    // Hive hashes map keys with Murmur3 and values with Java hash codes.
+    if let Some(h) = nested_hash(array, row, murmur_hash, java_hash)? {
+        return Ok(h);
     }
     Ok(match array.data_type() {
         DataType::Null => 0,
@@ -44,40 +48,6 @@ pub(super) fn murmur_hash(array: &dyn Array, row: usize) -> Result<i32> {
         DataType::LargeBinary => murmur(array.as_binary::<i64>().value(row)),
         DataType::BinaryView => murmur(array.as_binary_view().value(row)),
         DataType::Date32 => murmur(&array.as_primitive::<Date32Type>().value(row).to_be_bytes()),
-        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) => {
-            let values = list_value(array, row)?;
-            let mut h: i32 = 0;
-            for i in 0..values.len() {
-                h = h
-                    .wrapping_mul(31)
-                    .wrapping_add(murmur_hash(values.as_ref(), i)?);
-            }
-            h
-        }
-        DataType::Map(_, _) => {
-            // Hive hashes map keys with Murmur3 and values with Java hash codes.
-            let entries = array.as_map().value(row);
-            let (keys, values) = (entries.column(0), entries.column(1));
-            let mut h: i32 = 0;
-            for i in 0..entries.len() {
-                h = h.wrapping_add(murmur_hash(keys.as_ref(), i)? ^ java_hash(values.as_ref(), i)?);
-            }
-            h
-        }
-        DataType::Struct(_) => {
-            let mut h: i32 = 0;
-            for column in array.as_struct().columns() {
-                h = h
-                    .wrapping_mul(31)
-                    .wrapping_add(murmur_hash(column.as_ref(), row)?);
-            }
-            h
-        }
-        DataType::Dictionary(_, _) => {
-            let dict = array.as_any_dictionary();
-            let key = dict.normalized_keys()[row];
-            murmur_hash(dict.values().as_ref(), key)?
-        }
         other => {
             return exec_err!(
                 "murmur_hash: values of type {other} are not supported (Hive hashes their \
