@@ -264,7 +264,7 @@ impl Rewriter<'_> {
     }
 
     fn rewrite_select(&self, select: &mut Select) -> Result<()> {
-        super::select_table_function::select_list_table_function(select);
+        super::select_table_function::select_list_table_function(select)?;
         name_columns_as_hive(
             select,
             |e| matches!(e, Expr::Function(f) if self.kinds.is_generator(&function_name(f))),
